@@ -1,0 +1,60 @@
+"""The command line: a thin click layer. Each command lives in its own module, turns flags into
+options, calls the stage that does the work, and renders the result for the terminal."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from reviewer import __version__
+
+# command name -> "module:function"; imported only when that command runs, so --help stays fast.
+COMMANDS: dict[str, str] = {
+    "pack": "reviewer.cli.pack_cmd:pack",
+    "review": "reviewer.cli.review_cmd:review",
+    "ask": "reviewer.cli.ask_cmd:ask",
+    "pr": "reviewer.cli.pr_cmd:pr",
+    "fim": "reviewer.cli.fim_cmd:fim",
+    "fim-server": "reviewer.cli.fim_cmd:fim_server",
+    "serve": "reviewer.cli.serve_cmd:serve",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        return getattr(module, attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reviewer")
+def cli() -> None:
+    """Pack a whole repository into an exact token budget and review it with DeepSeek V4.
+
+    \b
+    Start here:
+      reviewer pack .                 what the model would see, and its exact token count
+      reviewer review .               findings (offline analyzers if no model is configured)
+      reviewer review . --diff main   review your branch, the whole repository as context
+      reviewer ask . --trace crash.txt
+    """
+
+
+def main() -> None:
+    from reviewer.cli.common import run_cli
+
+    sys.exit(run_cli(cli))
