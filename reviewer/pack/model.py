@@ -1,0 +1,60 @@
+"""Data the packer hands to the rest of the tool. The review engine, FIM and the PR bot read
+these types; they never look inside the packer's stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Tier = Literal["full", "outline", "listed"]
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """A secret found and redacted: where and what kind, never the value."""
+
+    path: str
+    line: int
+    kind: str
+
+
+@dataclass
+class PackedFile:
+    path: str  # repository-relative, POSIX separators
+    tier: Tier
+    text: str  # the redacted text that was sent (whole file for "full"; outline for "outline"; "" for "listed")
+    tokens: int  # tokens of this file's rendered block in the pack (0 for "listed")
+    lines: int  # line count of the whole file
+    language: str | None = None
+    reason: str = ""  # why it got its tier (shown by --explain)
+    rank: float = 0.0
+
+
+@dataclass
+class Excluded:
+    path: str
+    reason: str  # ignored | default-ignore | binary | too-large | outside-root | unreadable | symlink-loop | ...
+
+
+@dataclass
+class Pack:
+    root: str  # display name of the root (its directory name), never an absolute path
+    text: str  # the rendered document
+    total_tokens: int  # exact count of ``text`` with the pack's tokenizer
+    budget: int | None
+    tokenizer: str
+    style: str
+    files: list[PackedFile] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+    secrets: list[SecretHit] = field(default_factory=list)
+
+    def file(self, path: str) -> PackedFile | None:
+        for f in self.files:
+            if f.path == path:
+                return f
+        return None
+
+    @property
+    def shown(self) -> dict[str, PackedFile]:
+        """Files whose content (whole or outline) is in the pack, by path."""
+        return {f.path: f for f in self.files if f.tier != "listed"}
