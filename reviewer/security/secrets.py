@@ -1,0 +1,185 @@
+"""Find secrets with detect-secrets' plugins and redact them in place before anything is rendered.
+
+Each secret value is replaced by ``[REDACTED:<type>]`` on its own line, so line numbers never move;
+a private key block is redacted line by line from BEGIN to END. The report keeps path, line and
+type, never the value. Only the plugins' regular expressions are used: nothing is verified
+against a remote service.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from detect_secrets.plugins.artifactory import ArtifactoryDetector
+from detect_secrets.plugins.aws import AWSKeyDetector
+from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
+from detect_secrets.plugins.base import RegexBasedDetector
+from detect_secrets.plugins.basic_auth import BasicAuthDetector
+from detect_secrets.plugins.cloudant import CloudantDetector
+from detect_secrets.plugins.discord import DiscordBotTokenDetector
+from detect_secrets.plugins.github_token import GitHubTokenDetector
+from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
+from detect_secrets.plugins.ibm_cloud_iam import IbmCloudIamDetector
+from detect_secrets.plugins.ibm_cos_hmac import IbmCosHmacDetector
+from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.keyword import DENYLIST as KEYWORDS
+from detect_secrets.plugins.keyword import (
+    QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP,
+    REGEX_BY_FILETYPE,
+    KeywordDetector,
+)
+from detect_secrets.plugins.mailchimp import MailchimpDetector
+from detect_secrets.plugins.npm import NpmDetector
+from detect_secrets.plugins.openai import OpenAIDetector
+from detect_secrets.plugins.pypi_token import PypiTokenDetector
+from detect_secrets.plugins.sendgrid import SendGridDetector
+from detect_secrets.plugins.slack import SlackDetector
+from detect_secrets.plugins.softlayer import SoftlayerDetector
+from detect_secrets.plugins.square_oauth import SquareOAuthDetector
+from detect_secrets.plugins.stripe import StripeDetector
+from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
+from detect_secrets.plugins.twilio import TwilioKeyDetector
+from detect_secrets.util.filetype import FileType, determine_file_type
+
+from reviewer.pack.model import SecretHit
+
+_REGEX_PLUGINS: list[RegexBasedDetector] = [
+    AWSKeyDetector(),
+    ArtifactoryDetector(),
+    AzureStorageKeyDetector(),
+    BasicAuthDetector(),
+    CloudantDetector(),
+    DiscordBotTokenDetector(),
+    GitHubTokenDetector(),
+    GitLabTokenDetector(),
+    IbmCloudIamDetector(),
+    IbmCosHmacDetector(),
+    JwtTokenDetector(),
+    MailchimpDetector(),
+    NpmDetector(),
+    OpenAIDetector(),
+    PypiTokenDetector(),
+    SendGridDetector(),
+    SlackDetector(),
+    SoftlayerDetector(),
+    SquareOAuthDetector(),
+    StripeDetector(),
+    TelegramBotTokenDetector(),
+    TwilioKeyDetector(),
+]
+_KEYWORD = KeywordDetector()
+_KEYWORD_PREFILTER = re.compile("|".join(KEYWORDS), re.IGNORECASE)
+_KEY_BEGIN = re.compile(r"-----BEGIN[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----|PuTTY-User-Key-File-\d")
+_KEY_END = re.compile(r"-----END[ A-Z0-9]*PRIVATE KEY( BLOCK)?-----")
+_MIN_SECRET = 6  # shorter "values" are placeholders, not secrets worth a marker
+
+
+@dataclass
+class Redacted:
+    text: str
+    hits: list[SecretHit]
+
+
+def _slug(kind: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-")
+
+
+def redact(path: str, text: str) -> Redacted:
+    """Return ``text`` with every secret found replaced in place, and where each one was."""
+    if not text:
+        return Redacted(text, [])
+    lines: list[str] | None = None
+    hits: list[SecretHit] = []
+
+    def get_lines() -> list[str]:
+        nonlocal lines
+        if lines is None:
+            lines = text.split("\n")
+        return lines
+
+    # 1. private key blocks, whole
+    if _KEY_BEGIN.search(text):
+        ls = get_lines()
+        i = 0
+        while i < len(ls):
+            if _KEY_BEGIN.search(ls[i]):
+                j = i
+                while j < len(ls) and not _KEY_END.search(ls[j]) and j - i < 200:
+                    j += 1
+                end = j if j < len(ls) else i
+                for k in range(i, end + 1):
+                    indent = ls[k][: len(ls[k]) - len(ls[k].lstrip())]
+                    ls[k] = f"{indent}[REDACTED:private-key]"
+                hits.append(SecretHit(path, i + 1, "private-key"))
+                i = end + 1
+            else:
+                i += 1
+
+    # 2. token-shaped secrets: search the whole text first (fast), then the lines that match
+    for plugin in _REGEX_PLUGINS:
+        if not any(rx.search(text) for rx in plugin.denylist):
+            continue
+        ls = get_lines()
+        kind = _slug(plugin.secret_type)
+        for n, line in enumerate(ls):
+            values = set(_regex_values(plugin, line))
+            if values:
+                ls[n] = _replace(ls[n], values, kind)
+                hits.append(SecretHit(path, n + 1, kind))
+
+    # 3. passwords and keys assigned to suspicious names
+    if _KEYWORD_PREFILTER.search(text):
+        ls = get_lines()
+        filetype = determine_file_type(path)
+        if filetype == FileType.OTHER and _is_env_file(path):
+            filetype = FileType.CONFIG
+        groups = REGEX_BY_FILETYPE.get(filetype, QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP)
+        for n, line in enumerate(ls):
+            if "[REDACTED:" in line or not _KEYWORD_PREFILTER.search(line):
+                continue
+            values = {
+                v
+                for v in _KEYWORD.analyze_string(line, denylist_regex_to_group=groups)
+                if isinstance(v, str) and len(v) >= _MIN_SECRET and not _looks_like_placeholder(v)
+            }
+            if values:
+                ls[n] = _replace(ls[n], values, "password-or-key")
+                hits.append(SecretHit(path, n + 1, "password-or-key"))
+
+    if lines is None:
+        return Redacted(text, [])
+    hits.sort(key=lambda h: (h.line, h.kind))
+    return Redacted("\n".join(lines), hits)
+
+
+def _regex_values(plugin: RegexBasedDetector, line: str) -> list[str]:
+    """The secret values a plugin's patterns match in ``line``: the capture group when it holds
+    the value (``aws_secret = "<value>"``), the whole match when the groups only name a prefix
+    (``(ghp|gho)_...``)."""
+    out = []
+    for rx in plugin.denylist:
+        for m in rx.finditer(line):
+            groups = [g for g in m.groups() if g]
+            value = groups[-1] if groups and len(groups[-1]) >= _MIN_SECRET else m.group(0)
+            if len(value) >= _MIN_SECRET:
+                out.append(value)
+    return out
+
+
+def _replace(line: str, values: set[str], kind: str) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        line = line.replace(value, f"[REDACTED:{kind}]")
+    return line
+
+
+def _is_env_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+
+
+_PLACEHOLDER = re.compile(r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{.*\}\}|%\(?[a-z_]*\)?s|x+|\*+|changeme)$", re.I)
+
+
+def _looks_like_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDER.match(value.strip()))
