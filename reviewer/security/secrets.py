@@ -178,8 +178,17 @@ def _is_env_file(path: str) -> bool:
     return name == ".env" or name.startswith(".env.") or name.endswith(".env")
 
 
-_PLACEHOLDER = re.compile(r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{.*\}\}|%\(?[a-z_]*\)?s|x+|\*+|changeme)$", re.I)
+# ${VAR}, <placeholder>, {{ template }}, %(name)s, xxxx, ****, and names of environment variables
+# (``api_key_env = "DEEPSEEK_API_KEY"`` names where a key lives; it is not one)
+_PLACEHOLDER = re.compile(
+    r"^(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{.*\}\}|%\(?[a-z_]*\)?s|[xX]+|\*+|changeme|[A-Z][A-Z0-9]*(_[A-Z0-9]+)+)$"
+)
+
+
+# ``password = os.environ["X"]``, ``secret = get_secret(`` : a reference to a value, not a value
+_INDIRECT = re.compile(r"^[\w.]+[\[(]")
 
 
 def _looks_like_placeholder(value: str) -> bool:
-    return bool(_PLACEHOLDER.match(value.strip()))
+    value = value.strip()
+    return bool(_PLACEHOLDER.match(value) or _INDIRECT.match(value))

@@ -1,0 +1,61 @@
+"""Shared fixtures: real git repositories made on disk for each test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "HOME": "",  # set per call: no user config leaks in
+}
+
+
+def git(repo: Path, *args: str, date: str | None = None) -> str:
+    env = {**os.environ, **GIT_ENV, "HOME": str(repo.parent)}
+    if date is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
+    out = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+    return out.stdout.decode("utf-8", "replace")
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+
+
+MakeRepo = Callable[..., Path]
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> MakeRepo:
+    """``make_repo(files, git=True, name="repo")``: a directory with ``files`` written and, with
+    git, one commit of them on branch ``main``."""
+    counter = {"n": 0}
+
+    def make(files: dict[str, str | bytes] | None = None, *, use_git: bool = True, name: str | None = None) -> Path:
+        counter["n"] += 1
+        root = tmp_path / (name or f"repo{counter['n']}")
+        root.mkdir(parents=True)
+        write_files(root, files or {})
+        if use_git:
+            git(root, "init", "-q", "-b", "main")
+            if files:
+                git(root, "add", "-A")
+                git(root, "commit", "-q", "-m", "initial", date="2024-01-01T00:00:00Z")
+        return root
+
+    return make
