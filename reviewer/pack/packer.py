@@ -14,7 +14,7 @@ from pathlib import Path
 from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.pack.model import Pack, PackedFile, SecretHit, Tier
-from reviewer.pack.render import Block, get_renderer, number_lines, render_tree
+from reviewer.pack.render import Block, body, get_renderer, number_lines, render_tree
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo.scan import ScanResult, SourceFile, scan
 from reviewer.repo.textio import count_lines
@@ -23,6 +23,7 @@ from reviewer.security.secrets import redact
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_WINDOW = 1_048_576
+_SMALLEST_BLOCK = 16  # tokens: no file block is smaller than this
 
 
 def default_budget(settings: Settings) -> int:
@@ -31,11 +32,10 @@ def default_budget(settings: Settings) -> int:
 
 @dataclass
 class Candidate:
-    """A readable file after redaction, with its exact token count."""
+    """A readable file after redaction."""
 
     source: SourceFile
     text: str  # redacted
-    tokens: int
     lines: int
 
 
@@ -56,7 +56,6 @@ def build_pack(
         )
     candidates, secrets = _redact(scanned, settings, progress)
     tokenizer = get_tokenizer(settings.tokenizer)
-    _count(candidates, tokenizer, progress)
     budget = default_budget(settings)
     return _fit_and_render(scanned, candidates, secrets, tokenizer, budget, settings, progress)
 
@@ -83,21 +82,10 @@ def _redact(
             red = redact(f.path, text)
             text = red.text
             secrets.extend(red.hits)
-        out.append(Candidate(f, text, 0, count_lines(text)))
+        out.append(Candidate(f, text, count_lines(text)))
         if progress is not None and (i % 64 == 0 or i == total):
             progress("redact", i, total)
     return out, secrets
-
-
-def _count(candidates: list[Candidate], tokenizer: Tokenizer, progress: Progress | None) -> None:
-    batch = 256
-    total = len(candidates)
-    for start in range(0, total, batch):
-        chunk = candidates[start : start + batch]
-        for c, n in zip(chunk, tokenizer.count_batch([c.text for c in chunk]), strict=True):
-            c.tokens = n
-        if progress is not None:
-            progress("count", min(start + batch, total), total)
 
 
 def _fit_and_render(
@@ -128,36 +116,43 @@ def _fit_and_render(
             f"({sum(fixed):,} tokens)",
             hint="raise --budget or narrow the files with --include/--exclude",
         )
-    used = sum(fixed)
-    chosen: list[tuple[Candidate, str, int]] = []
-    blocks: list[str] = []
-    # In path order, each file whole while it fits (ranking decides the order in a later stage).
-    rendered = [
-        renderer.block(Block(c.source.path, "full", c.lines, c.tokens, number_lines(c.text)))
-        for c in candidates
-    ]
-    block_tokens = tokenizer.count_batch(rendered)
-    for c, text, n in zip(candidates, rendered, block_tokens, strict=True):
-        if used + n <= budget:
-            chosen.append((c, text, n))
-            used += n
-            blocks.append(text)
+    remaining = budget - sum(fixed)
+    taken: dict[str, tuple[str, int]] = {}  # path -> (rendered block, its tokens)
+    body_tokens: dict[str, int] = {}
+    # In path order, each file whole while it fits; files are counted in batches only as far as
+    # the budget needs (ranking decides the order in a later stage).
+    batch = 64
+    for start in range(0, len(candidates), batch):
+        if remaining < _SMALLEST_BLOCK:
+            break
+        chunk = candidates[start : start + batch]
+        blocks = [Block(c.source.path, "full", c.lines, number_lines(c.text)) for c in chunk]
+        bodies = [body(b) for b in blocks]
+        counts = tokenizer.count_batch(bodies)
+        heads = [renderer.head(b, n, t) for b, n, t in zip(blocks, counts, bodies, strict=True)]
+        tails = [renderer.tail(b, t) for b, t in zip(blocks, bodies, strict=True)]
+        frame = tokenizer.count_batch(heads + tails)
+        for i, c in enumerate(chunk):
+            body_tokens[c.source.path] = counts[i]
+            cost = frame[i] + counts[i] + frame[len(chunk) + i]
+            if cost <= remaining:
+                taken[c.source.path] = (heads[i] + bodies[i] + tails[i], cost)
+                remaining -= cost
         if progress is not None:
-            progress("fit", len(chosen), len(candidates))
-    document = header + tree + "".join(blocks) + footer
-    total = used
+            progress("fit", min(start + batch, len(candidates)), len(candidates))
+    document = header + tree + "".join(taken[p][0] for p in paths if p in taken) + footer
     files: list[PackedFile] = []
-    chosen_paths = {c.source.path for c, _, _ in chosen}
-    for c, _, n in chosen:
-        files.append(PackedFile(c.source.path, "full", c.text, n, c.lines, reason="fits in path order"))
     for c in candidates:
-        if c.source.path not in chosen_paths:
+        path = c.source.path
+        if path in taken:
+            files.append(PackedFile(path, "full", c.text, taken[path][1], c.lines, reason="fits in path order"))
+        else:
             tier: Tier = "listed"
-            files.append(PackedFile(c.source.path, tier, "", 0, c.lines, reason="over budget"))
+            files.append(PackedFile(path, tier, "", 0, c.lines, reason="over budget"))
     return Pack(
         root=name,
         text=document,
-        total_tokens=total,
+        total_tokens=budget - remaining,
         budget=budget,
         tokenizer=tokenizer.name,
         style=renderer.style,

@@ -5,8 +5,10 @@ every file considered, then one block per packed file with its path, line count 
 every line prefixed with its real line number so the model can cite lines. Outline blocks keep
 each kept line's original number and mark elided runs with ``⋮``.
 
-Every block starts at the beginning of a line with a visible character and ends with a newline,
-so the V4 token count of the document is exactly the sum of the counts of its parts.
+Every part (header, tree, each file's head, body and tail, footer) starts at the beginning of a
+line with a visible character and ends with a newline. The V4 pre-tokenizer never joins text
+across such a boundary, so the token count of the document is exactly the sum of the counts of
+its parts, and each part is counted once.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ class Block:
     path: str
     tier: str  # full | outline
     lines: int  # lines of the whole file
-    tokens: int  # tokens of the whole file's text
     numbered: Sequence[tuple[int, str]]  # (line number, text); for outlines an elision is (0, "")
     language: str | None = None
 
@@ -50,15 +51,16 @@ def number_lines(text: str) -> list[tuple[int, str]]:
     return [(i, line) for i, line in enumerate(split_lines(text), 1)]
 
 
-def _body(block: Block) -> list[str]:
-    width = len(str(block.lines)) if block.lines else 1
+def body(block: Block) -> str:
+    """The numbered lines of a block. It starts with a digit (or the elision mark) and ends with a
+    newline, so its token count adds exactly to those of the head and tail around it."""
     out = []
     for n, line in block.numbered:
         if n == 0:
-            out.append(f"{'':>{width}}{ELISION}")
+            out.append(ELISION)
         else:
-            out.append(f"{n:>{width}}| {line}" if line else f"{n:>{width}}|")
-    return out
+            out.append(f"{n}| {line}" if line else f"{n}|")
+    return "".join(line + "\n" for line in out)
 
 
 class Renderer:
@@ -70,11 +72,18 @@ class Renderer:
     def tree(self, tree_text: str) -> str:
         raise NotImplementedError
 
-    def block(self, block: Block) -> str:
+    def head(self, block: Block, body_tokens: int, body_text: str) -> str:
+        raise NotImplementedError
+
+    def tail(self, block: Block, body_text: str) -> str:
         raise NotImplementedError
 
     def footer(self) -> str:
         raise NotImplementedError
+
+    def block(self, block: Block, body_tokens: int) -> str:
+        text = body(block)
+        return self.head(block, body_tokens, text) + text + self.tail(block, text)
 
 
 class XmlRenderer(Renderer):
@@ -94,14 +103,15 @@ class XmlRenderer(Renderer):
     def tree(self, tree_text: str) -> str:
         return f"<directory_structure>\n{tree_text}</directory_structure>\n"
 
-    def block(self, block: Block) -> str:
+    def head(self, block: Block, body_tokens: int, body_text: str) -> str:
         lang = f' language="{block.language}"' if block.language else ""
-        head = (
+        return (
             f'<file path="{_attr(display_path(block.path))}" tier="{block.tier}" lines="{block.lines}" '
-            f'tokens="{block.tokens}"{lang}>\n'
+            f'tokens="{body_tokens}"{lang}>\n'
         )
-        body = "\n".join(_body(block))
-        return head + (body + "\n" if body else "") + "</file>\n"
+
+    def tail(self, block: Block, body_text: str) -> str:
+        return "</file>\n"
 
     def footer(self) -> str:
         return "</repository>\n"
@@ -125,13 +135,14 @@ class MarkdownRenderer(Renderer):
         fence = _fence(tree_text)
         return f"## Directory structure\n\n{fence}text\n{tree_text}{fence}\n\n"
 
-    def block(self, block: Block) -> str:
-        body = "\n".join(_body(block))
-        fence = _fence(body)
+    def head(self, block: Block, body_tokens: int, body_text: str) -> str:
         return (
-            f"## File: {display_path(block.path)} ({block.tier}, {block.lines} lines, {block.tokens} tokens)\n\n"
-            f"{fence}{block.language or ''}\n{body}\n{fence}\n\n"
+            f"## File: {display_path(block.path)} ({block.tier}, {block.lines} lines, {body_tokens} tokens)\n\n"
+            f"{_fence(body_text)}{block.language or ''}\n"
         )
+
+    def tail(self, block: Block, body_text: str) -> str:
+        return f"{_fence(body_text)}\n\n"
 
     def footer(self) -> str:
         return "End of repository.\n"

@@ -42,3 +42,11 @@ def test_clean_code_and_env_var_names_are_untouched() -> None:
     out = redact("config.toml", text)
     assert out.text == text
     assert out.hits == []
+
+
+def test_keyword_triggers_cover_every_denylist_word() -> None:
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    from reviewer.security.secrets import _KEYWORD_TRIGGERS
+
+    assert all(any(t in word for t in _KEYWORD_TRIGGERS) for word in DENYLIST)
