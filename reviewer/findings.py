@@ -90,6 +90,8 @@ class Finding(ModelFinding):
     source: str = "model"
     # hint status for analyzer findings shown to a model: confirmed | rejected | unreviewed
     status: str | None = None
+    # the analyzer's rule id (ruff "S608", bandit "B105", ...); None for the model's own findings
+    rule: str | None = None
 
     def model_post_init(self, _context: Any) -> None:
         if not self.fingerprint:
