@@ -1,0 +1,138 @@
+"""Analyzer plumbing without the tools: mapping tables, name resolution, path handling, merging."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewer.analyzers import ANALYZERS, resolve_names
+from reviewer.analyzers.base import chunked, one_line, relative_to_root
+from reviewer.analyzers.run import merge_same
+from reviewer.analyzers.tables import classify
+from reviewer.errors import InputError
+from reviewer.findings import Finding
+
+
+@pytest.mark.parametrize(
+    ("analyzer", "rule", "expected"),
+    [
+        # ruff's flake8-bandit rules read bandit's rows: both tools agree
+        ("ruff", "S608", ("security", "high", "CWE-89")),
+        ("ruff", "S307", ("security", "high", "CWE-95")),
+        ("ruff", "S602", ("security", "high", "CWE-78")),
+        ("ruff", "S324", ("security", "medium", "CWE-327")),
+        ("ruff", "S105", ("security", "medium", "CWE-798")),
+        ("ruff", "S113", ("security", "medium", None)),  # no bandit row: ruff's S row
+        ("ruff", "F841", ("refactor", "low", None)),
+        ("ruff", "F821", ("bug", "high", None)),
+        ("ruff", "F706", ("bug", "high", None)),  # prefix F7
+        ("ruff", "F632", ("bug", "medium", None)),  # prefix F6
+        ("ruff", "B006", ("bug", "medium", None)),
+        ("ruff", "B017", ("bug", "low", None)),  # prefix B
+        ("ruff", "PERF401", ("performance", "low", None)),
+        ("ruff", "invalid-syntax", ("bug", "high", None)),
+        ("ruff", "ZZZ123", ("style", "info", None)),  # default row
+        ("bandit", "B608", ("security", "high", "CWE-89")),
+        ("secrets", "password-or-key", ("security", "high", "CWE-798")),
+        ("secrets", "private-key", ("security", "critical", "CWE-798")),
+        ("secrets", "github-token", ("security", "high", "CWE-798")),
+    ],
+)
+def test_classify_rows(analyzer: str, rule: str, expected: tuple[str, str, str | None]) -> None:
+    got = classify(analyzer, rule)
+    assert (got.category, got.severity, got.cwe) == expected
+    assert 0.0 <= got.confidence <= 1.0
+
+
+def test_native_values_fill_what_a_row_leaves_out_and_bad_values_fall_back() -> None:
+    # no bandit row for B113: bandit's own severity, confidence and CWE are used
+    got = classify("bandit", "B113", native={"severity": "low", "confidence": 0.9, "cwe": "CWE-400"})
+    assert (got.category, got.severity, got.confidence, got.cwe) == ("security", "low", 0.9, "CWE-400")
+    # the row wins over the tool where it has a value
+    got = classify("bandit", "B608", native={"severity": "medium", "cwe": "CWE-1"})
+    assert (got.severity, got.cwe) == ("high", "CWE-89")
+    # a rule file with nonsense metadata still gives a valid finding
+    got = classify("ast-grep", "x", native={"category": "weird", "severity": "urgent", "confidence": 7})
+    assert (got.category, got.severity, got.confidence) == ("bug", "medium", 1.0)
+
+
+def test_password_messages_are_hidden() -> None:
+    for analyzer, rule in (("bandit", "B105"), ("bandit", "B106"), ("bandit", "B107"), ("ruff", "S105")):
+        got = classify(analyzer, rule)
+        assert got.hide_message and got.title and "password" in got.title.lower()
+
+
+def test_resolve_names() -> None:
+    assert resolve_names(["all"]) == list(ANALYZERS) == ["bandit", "ruff", "ast-grep", "secrets"]
+    assert resolve_names(["none"]) == [] and resolve_names([]) == []
+    assert resolve_names(["secrets", "RUFF"]) == ["ruff", "secrets"]
+    assert resolve_names(["ruff,bandit, secrets"]) == ["bandit", "ruff", "secrets"]
+    assert resolve_names(["astgrep", "detect-secrets"]) == ["ast-grep", "secrets"]
+    with pytest.raises(InputError, match="unknown analyzer 'eslint'") as err:
+        resolve_names(["ruff", "eslint"])
+    assert "ruff" in (err.value.hint or "")
+
+
+def test_relative_to_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    assert relative_to_root(root, str(root / "a" / "b.py")) == "a/b.py"
+    assert relative_to_root(root, "./a/b.py") == "a/b.py"
+    assert relative_to_root(root, "a/../b.py") == "b.py"
+    assert relative_to_root(root, str(tmp_path / "other.py")) is None
+    assert relative_to_root(root, "../other.py") is None
+    assert relative_to_root(root, str(root)) is None
+
+
+def test_chunked_keeps_every_path_once_under_the_limit() -> None:
+    paths = [f"dir{i}/file{i}.py" for i in range(1000)]
+    chunks = list(chunked(paths, limit=500))
+    assert [p for c in chunks for p in c] == paths
+    assert all(sum(len(p) + 1 for p in c) <= 500 for c in chunks)
+    assert list(chunked([])) == []
+
+
+def test_one_line() -> None:
+    assert one_line("a\n\tb\x00c  d") == "a b c d"
+    assert one_line("x" * 50, 10) == "x" * 9 + "…"
+
+
+def _f(source: str, rule: str, severity: str, cwe: str | None = None, confidence: float = 0.5) -> Finding:
+    return Finding(
+        category="security",
+        severity=severity,
+        confidence=confidence,
+        path="a.py",
+        start_line=3,
+        end_line=3,
+        title=f"{rule} title",
+        explanation=f"{rule} says so.",
+        evidence="password = '[REDACTED:password-or-key]'",
+        cwe=cwe,
+        source=source,
+        rule=rule,
+    )
+
+
+def test_merge_same_keeps_the_worst_and_names_the_others() -> None:
+    merged = merge_same(
+        [
+            _f("bandit", "B105", "medium", "CWE-259", 0.7),
+            _f("ruff", "S105", "medium", None, 0.8),
+            _f("secrets", "password-or-key", "high", None, 0.6),
+        ]
+    )
+    assert len(merged) == 1
+    m = merged[0]
+    assert (m.source, m.rule, m.severity.value, m.cwe, m.confidence) == (
+        "secrets",
+        "password-or-key",
+        "high",
+        "CWE-259",
+        0.8,
+    )
+    assert m.explanation == "password-or-key says so. Also reported by bandit B105, ruff S105."
+    # different places stay apart
+    other = _f("ruff", "S105", "low").model_copy(update={"path": "b.py", "fingerprint": "x"})
+    assert len(merge_same([_f("bandit", "B105", "medium"), other])) == 2
