@@ -13,11 +13,12 @@ from reviewer.analyzers.base import (
     Context,
     Hit,
     ToolFailed,
-    chunked,
+    balanced,
+    cpu_workers,
     find_tool,
     one_line,
     relative_to_root,
-    run_tool,
+    run_many,
 )
 from reviewer.analyzers.tables import classify, section
 
@@ -37,10 +38,14 @@ class Bandit:
         base = [str(exe), "--format", "json", "--quiet", "--exit-zero"]
         if table.get("skip"):
             base += ["--skip", ",".join(table["skip"])]
+        # bandit is pure Python and single-threaded (about 0.1 s per file): run one process per
+        # core, each on a share of the files of about equal size
+        workers = cpu_workers()
+        groups = balanced(ctx.root, paths, workers)
+        outs = run_many(ctx, [[*base, "--", *group] for group in groups], workers=workers)
         hits: list[Hit] = []
         unparsed = 0
-        for chunk in chunked(paths):
-            out = run_tool(ctx, [*base, "--", *chunk])
+        for out in outs:
             found, errors = parse(ctx, out)
             hits.extend(found)
             unparsed += errors
@@ -70,6 +75,7 @@ def parse(ctx: Context, out: str) -> tuple[list[Hit], int]:
         line_range = [n for n in item.get("line_range") or [] if isinstance(n, int)]
         test_id = str(item.get("test_id") or "B000")
         cwe = (item.get("issue_cwe") or {}).get("id")
+        message = one_line(str(item.get("issue_text", "")))
         rule = classify(
             "bandit",
             test_id,
@@ -78,8 +84,8 @@ def parse(ctx: Context, out: str) -> tuple[list[Hit], int]:
                 "confidence": confidences.get(str(item.get("issue_confidence"))),
                 "cwe": f"CWE-{cwe}" if isinstance(cwe, int) and cwe > 0 else None,
             },
+            message=message,
         )
-        message = one_line(str(item.get("issue_text", "")))
         hits.append(
             Hit(
                 path=path,

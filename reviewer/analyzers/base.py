@@ -14,6 +14,7 @@ import sys
 import sysconfig
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -188,3 +189,43 @@ def one_line(text: str, limit: int = 300) -> str:
     """Whitespace collapsed, control characters dropped, at most ``limit`` characters."""
     cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
+
+
+def balanced(root: Path, paths: list[str], bins: int) -> list[list[str]]:
+    """``paths`` split into at most ``bins`` groups of about equal total size (largest first into
+    the lightest group), each group then cut to fit a command line; input order kept inside."""
+    sizes: dict[str, int] = {}
+    for path in paths:
+        try:
+            sizes[path] = (root / path).stat().st_size
+        except OSError:
+            sizes[path] = 0
+    groups: list[list[str]] = [[] for _ in range(max(1, min(bins, len(paths))))]
+    loads = [0] * len(groups)
+    for path in sorted(paths, key=lambda p: -sizes[p]):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(path)
+        loads[lightest] += sizes[path]
+    order = {p: i for i, p in enumerate(paths)}
+    return [chunk for g in groups if g for chunk in chunked(sorted(g, key=order.__getitem__))]
+
+
+def run_many(
+    ctx: Context, argvs: list[list[str]], *, workers: int, ok_codes: tuple[int, ...] = (0,)
+) -> list[str]:
+    """``run_tool`` for each command, ``workers`` at a time; outputs in the order given. The
+    first failure is raised once every started command has ended."""
+    if len(argvs) <= 1 or workers <= 1:
+        return [run_tool(ctx, argv, ok_codes=ok_codes) for argv in argvs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tool") as pool:
+        futures = [pool.submit(run_tool, ctx, argv, ok_codes=ok_codes) for argv in argvs]
+        return [f.result() for f in futures]
+
+
+def cpu_workers(limit: int = 4) -> int:
+    """How many processes of one tool to run side by side."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(limit, available))

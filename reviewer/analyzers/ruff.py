@@ -67,7 +67,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
         # a syntax error has no code (older ruff: E999)
         code = item.get("code") or "E999"
         message = one_line(str(item.get("message", "")))
-        rule = classify("ruff", code)
+        rule = classify("ruff", code, message=message)
         hits.append(
             Hit(
                 path=path,

@@ -22,7 +22,7 @@ Progress = Callable[[str, int, int], None]
 
 # In order of preference when two analyzers report the same finding (same fingerprint).
 ANALYZERS: dict[str, Analyzer] = {a.name: a for a in (Bandit(), Ruff(), AstGrep(), Secrets())}
-ALIASES = {"astgrep": "ast-grep", "sg": "ast-grep", "detect-secrets": "secrets"}
+ALIASES = {"astgrep": AstGrep.name, "sg": AstGrep.name, "detect-secrets": Secrets.name}
 # Seconds each analyzer may take on one run (all its path chunks together).
 TIMEOUTS = {"ruff": 120.0, "bandit": 600.0, "ast-grep": 120.0, "secrets": 300.0}
 PROGRESS_STAGE = "analyze"

@@ -46,9 +46,11 @@ def classify(
     rule: str,
     *,
     native: dict[str, Any] | None = None,
+    message: str = "",
 ) -> Rule:
     """The row for ``rule``, completed with the tool's own values (``native``: any of category,
-    severity, confidence, cwe, title), then the analyzer's default row."""
+    severity, confidence, cwe, title), then the analyzer's default row. ``message`` is the
+    tool's message, for rows with ``low_when``."""
     row = _row(analyzer, rule)
     if analyzer == "ruff" and rule.startswith("S") and rule[1:].isdigit():
         # flake8-bandit S<n> is bandit's B<n>: one table, so both tools say the same
@@ -57,6 +59,9 @@ def classify(
     merged = {**default, **{k: v for k, v in (native or {}).items() if v is not None}, **row}
     category = str(merged.get("category", "bug"))
     severity = str(merged.get("severity", "medium"))
+    low_when = merged.get("low_when")
+    if isinstance(low_when, str) and low_when and low_when.lower() in message.lower():
+        severity = "low"
     # a table typo must not produce an invalid Finding
     if category not in Category.__members__:
         category = "bug"

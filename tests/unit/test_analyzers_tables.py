@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.analyzers import ANALYZERS, resolve_names
-from reviewer.analyzers.base import chunked, one_line, relative_to_root
+from reviewer.analyzers.base import balanced, chunked, one_line, relative_to_root
 from reviewer.analyzers.run import merge_same
 from reviewer.analyzers.tables import classify
 from reviewer.errors import InputError
@@ -55,6 +55,18 @@ def test_native_values_fill_what_a_row_leaves_out_and_bad_values_fall_back() -> 
     # a rule file with nonsense metadata still gives a valid finding
     got = classify("ast-grep", "x", native={"category": "weird", "severity": "urgent", "confidence": 7})
     assert (got.category, got.severity, got.confidence) == ("bug", "medium", 1.0)
+
+
+def test_shell_commands_made_of_literals_drop_to_low() -> None:
+    for analyzer, rule in (("ruff", "S602"), ("bandit", "B602"), ("ruff", "S605"), ("bandit", "B605")):
+        assert (
+            classify(analyzer, rule, message="call with shell=True identified, security issue").severity
+            == "high"
+        )
+        assert (
+            classify(analyzer, rule, message="Starting a process with a shell: Seems safe, but ...").severity
+            == "low"
+        )
 
 
 def test_password_messages_are_hidden() -> None:
@@ -136,3 +148,16 @@ def test_merge_same_keeps_the_worst_and_names_the_others() -> None:
     # different places stay apart
     other = _f("ruff", "S105", "low").model_copy(update={"path": "b.py", "fingerprint": "x"})
     assert len(merge_same([_f("bandit", "B105", "medium"), other])) == 2
+
+
+def test_balanced_groups_split_work_by_size(tmp_path: Path) -> None:
+    sizes = {"big.py": 9000, "mid.py": 5000, "a.py": 2000, "b.py": 2000, "c.py": 1000, "gone.py": None}
+    for name, size in sizes.items():
+        if size is not None:
+            (tmp_path / name).write_text("x" * size)
+    groups = balanced(tmp_path, list(sizes), 2)
+    assert sorted(p for g in groups for p in g) == sorted(sizes)
+    loads = [sum(sizes[p] or 0 for p in g) for g in groups]
+    assert len(groups) == 2 and max(loads) - min(loads) <= 1000
+    assert balanced(tmp_path, ["a.py"], 4) == [["a.py"]]
+    assert balanced(tmp_path, [], 4) == []
