@@ -9,6 +9,7 @@ flags that make the tool ignore it).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -125,22 +126,41 @@ def run_tool(ctx: Context, argv: list[str], *, ok_codes: tuple[int, ...] = (0,))
     if timeout <= 0:
         raise ToolTimeout
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             argv,
             cwd=ctx.root,
             env=tool_env(),
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # its own process group, so a timeout ends whatever the tool started too
+            start_new_session=os.name != "nt",
         )
-    except subprocess.TimeoutExpired as exc:
-        raise ToolTimeout from exc
     except OSError as exc:  # not executable, vanished between lookup and start
         raise ToolFailed(f"could not start: {exc.strerror or exc}") from exc
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        _kill(proc)
+        proc.communicate()
+        raise ToolTimeout from exc
+    except BaseException:  # interrupted: leave no tool running behind us
+        _kill(proc)
+        proc.wait()
+        raise
     if proc.returncode not in ok_codes:
-        raise ToolFailed(f"exit {proc.returncode}: {first_line(proc.stderr)}")
-    return proc.stdout.decode("utf-8", "replace")
+        raise ToolFailed(f"exit {proc.returncode}: {first_line(err)}")
+    return out.decode("utf-8", "replace")
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if os.name != "nt":
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except OSError:
+            pass
+    proc.kill()
 
 
 def first_line(data: bytes | str) -> str:

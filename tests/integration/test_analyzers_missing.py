@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ import json, sys
 from pathlib import Path
 from reviewer.analyzers import run_analyzers
 root = Path(sys.argv[1])
+timeouts = json.loads(sys.argv[2])
 paths = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-run = run_analyzers(root, paths, ["all"])
+run = run_analyzers(root, paths, ["all"], timeouts=timeouts)
 print(json.dumps({"notes": run.notes, "found": sorted({f.source for f in run.findings})}))
 """
 
@@ -54,10 +56,15 @@ def bare_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     return python, env
 
 
-def run_in(python: Path, env: dict[str, str]) -> dict:
+def run_in(python: Path, env: dict[str, str], timeouts: dict[str, float] | None = None) -> dict:
     repo = python.parents[2] / "repo"
     proc = subprocess.run(
-        [str(python), "-c", SCRIPT, str(repo)], capture_output=True, text=True, env=env, check=False
+        [str(python), "-c", SCRIPT, str(repo), json.dumps(timeouts or {})],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
@@ -88,3 +95,32 @@ def test_installing_one_tool_brings_it_back(bare_env: tuple[Path, dict[str, str]
         "ast-grep: not installed, skipped (pip install ast-grep-cli)",
     ]
     assert out["found"] == ["ruff", "secrets"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins for broken tools")
+def test_broken_and_hanging_tools_cost_one_note_each(bare_env: tuple[Path, dict[str, str]]) -> None:
+    """Installed but broken tools: one that fails, one that prints garbage, one that hangs (and
+    starts a child that would hang on too)."""
+    python, env = bare_env
+    scripts = {
+        "bandit": "#!/bin/sh\necho 'bandit: internal error' >&2\nexit 2\n",
+        "ast-grep": "#!/bin/sh\necho 'this is not json'\n",
+        "ruff": "#!/bin/sh\nsleep 60 &\nsleep 60\n",
+    }
+    for name, text in scripts.items():
+        tool = python.parent / name
+        tool.write_text(text)
+        tool.chmod(0o755)
+    started = time.monotonic()
+    try:
+        out = run_in(python, env, {"ruff": 1.0})
+    finally:
+        for name in scripts:
+            (python.parent / name).unlink()
+    assert time.monotonic() - started < 30  # the hanging tool and its child were ended
+    assert out["notes"] == [
+        "bandit: failed (exit 2: bandit: internal error), skipped",
+        "ruff: timed out after 1 s, skipped",
+        "ast-grep: failed (unreadable JSON output (Expecting value)), skipped",
+    ]
+    assert out["found"] == ["secrets"]
