@@ -74,6 +74,10 @@ class Settings(BaseModel):
     timeout: float = 1200.0
     max_retries: int = 5
     max_cost: float | None = None
+    stream: bool = True  # stream answers (progress, and a live deadline check)
+    json_schema: bool = False  # also send the Finding JSON Schema in response_format (llama.cpp, vLLM)
+    max_output_tokens: int | None = None  # default: the model table's max_output, capped at 32K
+    max_chunks: int = 4  # review at most this many packs when the repository exceeds one window
     # review
     focus: list[str] = Field(default_factory=list)
     fail_on: Severity | None = None

@@ -59,3 +59,40 @@ def pack_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that pick and tune the model backend."""
+    options = [
+        click.option("--backend", help="Backend profile: deepseek (default with DEEPSEEK_API_KEY), vllm, openai, or one from config."),
+        click.option("--model", help="Model id (default: the backend's; e.g. deepseek-v4-pro)."),
+        click.option("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1 (env REVIEWER_BASE_URL)."),
+        click.option("--effort", type=click.Choice(["none", "high", "max"]), help="Thinking effort (default: high; none turns thinking off)."),
+        click.option("--timeout", type=click.FloatRange(min=1), help="Absolute deadline for the model call in seconds, retries included (default 1200)."),
+        click.option("--max-cost", type=click.FloatRange(min=0), help="Refuse to start when the estimated cost in USD is higher."),
+        click.option("--json-schema", is_flag=True, default=None, help="Also send the Finding JSON Schema in response_format (llama.cpp, vLLM)."),
+        click.option("--no-stream", is_flag=True, help="Do not stream the answer."),
+        click.option("--dry-run", is_flag=True, help="Show tokens, model, window and cost; call nothing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_overrides(opts: dict[str, Any]) -> dict[str, Any]:
+    """Flag values as settings overrides (only the flags that were given)."""
+    out: dict[str, Any] = {}
+    for key in ("budget", "reserve", "tokenizer", "backend", "model", "base_url", "effort", "timeout", "max_cost", "fail_on"):
+        if opts.get(key) is not None:
+            out[key] = opts[key]
+    if opts.get("include"):
+        out["include"] = list(opts["include"])
+    if opts.get("exclude"):
+        out["exclude"] = list(opts["exclude"])
+    if opts.get("no_cache"):
+        out["cache"] = False
+    if opts.get("json_schema"):
+        out["json_schema"] = True
+    if opts.get("no_stream"):
+        out["stream"] = False
+    return out

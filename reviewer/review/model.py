@@ -56,3 +56,6 @@ class ReviewResult:
     files_outline: list[str] = field(default_factory=list)
     files_listed: list[str] = field(default_factory=list)
     truncated: bool = False
+    estimate: dict[str, object] | None = None  # --dry-run: tokens, model, window, cost at miss and hit prices
+    backend: str | None = None  # the backend profile used, if any
+    chunks: int = 0  # packs reviewed (more than one when the repository exceeds a window)

@@ -1,0 +1,291 @@
+"""One chat client over the ``openai`` SDK for every backend.
+
+- Thinking and effort are sent the way each backend takes them: DeepSeek ``thinking`` +
+  ``reasoning_effort``; vLLM ``chat_template_kwargs``; nothing for a generic server.
+- JSON mode is ``response_format={"type": "json_object"}`` (DeepSeek rejects json_schema); with
+  ``json_schema`` set the schema rides along for servers that constrain output with it.
+- 429, 500, 502, 503, 504 and connection errors are retried with exponential backoff and jitter,
+  honouring Retry-After, within ``max_retries``; 400, 401, 402, 403, 404 and 422 fail at once with
+  a message that says what to do. A blank answer is retried too.
+- One absolute deadline covers the whole call, retries included: the request runs in a worker
+  thread and is aborted when time is up, so keep-alive blank lines cannot stretch it.
+- Usage is recorded (prompt, cache hit and miss, completion, reasoning tokens, the model id the
+  server reports) and priced from the model table.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import openai
+
+from reviewer.config import ModelInfo
+from reviewer.errors import BackendError
+from reviewer.llm.backends import Backend
+from reviewer.review.model import Usage
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+_FINAL_HELP = {
+    400: "the server rejected the request as malformed",
+    401: "authentication failed: check the API key (DEEPSEEK_API_KEY for the DeepSeek API)",
+    402: "insufficient balance: top up your DeepSeek account at https://platform.deepseek.com/top_up",
+    403: "the server refused the request (permission denied)",
+    404: "not found: check --base-url (it usually ends in /v1) and --model",
+    422: "the server rejected a parameter: check --model, --effort and the backend kind",
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ChatAnswer:
+    content: str
+    reasoning: str
+    finish_reason: str
+    model: str
+    usage: Usage = field(default_factory=Usage)
+
+
+def price(info: ModelInfo, usage: Usage) -> float:
+    return (
+        usage.cache_hit_tokens * info.input_cache_hit
+        + usage.cache_miss_tokens * info.input_cache_miss
+        + usage.completion_tokens * info.output
+    ) / 1_000_000
+
+
+class ChatClient:
+    def __init__(
+        self,
+        backend: Backend,
+        model_info: ModelInfo,
+        *,
+        timeout: float = 1200.0,
+        max_retries: int = 5,
+        stream: bool = True,
+        json_schema: dict[str, Any] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff_base: float = 1.0,
+    ) -> None:
+        self.backend = backend
+        self.info = model_info
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.stream = stream
+        self.json_schema = json_schema
+        self._sleep = sleep
+        self._backoff_base = backoff_base
+
+    # -- request shaping -------------------------------------------------------------------
+    def request_body(self, messages: list[dict[str, str]], *, effort: str, json_mode: bool, max_tokens: int) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.backend.model, "messages": messages, "max_tokens": max_tokens}
+        extra: dict[str, Any] = {}
+        thinking = effort != "none"
+        if self.backend.kind == "deepseek":
+            extra["thinking"] = {"type": "enabled" if thinking else "disabled"}
+            if thinking:
+                extra["reasoning_effort"] = effort
+        elif self.backend.kind == "vllm":
+            kwargs: dict[str, Any] = {"thinking": thinking}
+            if thinking:
+                kwargs["reasoning_effort"] = effort
+            extra["chat_template_kwargs"] = kwargs
+        if json_mode:
+            fmt: dict[str, Any] = {"type": "json_object"}
+            if self.json_schema is not None and self.backend.kind != "deepseek":
+                fmt["schema"] = self.json_schema
+            body["response_format"] = fmt
+        if self.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        if extra:
+            body["extra_body"] = extra
+        return body
+
+    # -- the call ----------------------------------------------------------------------------
+    def chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        effort: str = "high",
+        json_mode: bool = True,
+        max_tokens: int = 32_768,
+        progress: Progress | None = None,
+    ) -> ChatAnswer:
+        deadline = time.monotonic() + self.timeout
+        body = self.request_body(messages, effort=effort, json_mode=json_mode, max_tokens=max_tokens)
+        retries = 0
+        blank_retries = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise self._deadline_error()
+            try:
+                answer = self._one_call(body, remaining, progress)
+            except _Retryable as exc:
+                if retries >= self.max_retries:
+                    raise BackendError(
+                        f"{self.backend.name}: {exc.message} (gave up after {retries + 1} attempts)",
+                        hint="the server is overloaded or down; try again later or raise --timeout",
+                    ) from None
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff(retries)
+                if time.monotonic() + wait >= deadline:
+                    raise self._deadline_error() from None
+                retries += 1
+                self._sleep(wait)
+                continue
+            if not answer.content.strip() and blank_retries < 2:
+                blank_retries += 1
+                retries += 1
+                continue
+            answer.usage.retries = retries
+            return answer
+
+    def _deadline_error(self) -> BackendError:
+        return BackendError(
+            f"{self.backend.name}: no complete answer within the deadline of {self.timeout:.0f} s",
+            hint="raise --timeout, lower --effort, or review less with --budget",
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        return self._backoff_base * (2**attempt) * (0.5 + random.random() / 2)
+
+    def _one_call(self, body: dict[str, Any], remaining: float, progress: Progress | None) -> ChatAnswer:
+        client = openai.OpenAI(
+            api_key=self.backend.api_key,
+            base_url=self.backend.base_url,
+            max_retries=0,
+            timeout=httpx.Timeout(remaining, connect=min(30.0, remaining)),
+        )
+        pool = ThreadPoolExecutor(max_workers=1)
+        cancelled = threading.Event()
+        future = pool.submit(self._request, client, body, progress, cancelled)
+        try:
+            return future.result(timeout=remaining)
+        except FutureTimeout:
+            cancelled.set()
+            client.close()  # aborts the connection: the worker's read fails and it ends
+            raise self._deadline_error() from None
+        finally:
+            pool.shutdown(wait=False)
+
+    def _request(
+        self, client: openai.OpenAI, body: dict[str, Any], progress: Progress | None, cancelled: threading.Event
+    ) -> ChatAnswer:
+        try:
+            if body.get("stream"):
+                return self._streamed(client, body, progress, cancelled)
+            resp = client.chat.completions.create(**body)
+            choice = resp.choices[0]
+            msg = choice.message
+            extra = getattr(msg, "model_extra", None) or {}
+            reasoning = extra.get("reasoning_content") or getattr(msg, "reasoning_content", None) or ""
+            usage = self._usage(resp.usage, resp.model)
+            return ChatAnswer(msg.content or "", reasoning, choice.finish_reason or "", resp.model or "", usage)
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from None
+        except (openai.APIConnectionError, openai.APITimeoutError, httpx.HTTPError) as exc:
+            if cancelled.is_set():
+                raise BackendError("cancelled") from None
+            raise _Retryable(f"connection failed: {type(exc).__name__}") from None
+        except openai.APIResponseValidationError as exc:
+            raise _Retryable(f"unreadable response: {exc.message}") from None
+        except ValueError as exc:  # a cut-off JSON body
+            raise _Retryable(f"unreadable response: {exc}") from None
+
+    def _streamed(
+        self, client: openai.OpenAI, body: dict[str, Any], progress: Progress | None, cancelled: threading.Event
+    ) -> ChatAnswer:
+        content: list[str] = []
+        reasoning: list[str] = []
+        finish = ""
+        model = ""
+        usage_obj = None
+        received = 0
+        stream = client.chat.completions.create(**body)
+        finished = False
+        for chunk in stream:
+            if cancelled.is_set():
+                break
+            model = chunk.model or model
+            if chunk.usage is not None:
+                usage_obj = chunk.usage
+            for choice in chunk.choices or []:
+                delta = choice.delta
+                extra = getattr(delta, "model_extra", None) or {}
+                if delta.content:
+                    content.append(delta.content)
+                    received += len(delta.content)
+                r = extra.get("reasoning_content") or getattr(delta, "reasoning_content", None)
+                if r:
+                    reasoning.append(r)
+                    received += len(r)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+                    finished = True
+            if progress is not None:
+                progress("answer", received, 0)
+        if not finished:
+            raise _Retryable("the stream ended before the answer did")
+        return ChatAnswer("".join(content), "".join(reasoning), finish, model, self._usage(usage_obj, model))
+
+    def _usage(self, u: Any, model: str) -> Usage:
+        usage = Usage(model=model or self.backend.model, calls=1)
+        if u is None:
+            return usage
+        extra = getattr(u, "model_extra", None) or {}
+        usage.prompt_tokens = int(getattr(u, "prompt_tokens", 0) or 0)
+        usage.completion_tokens = int(getattr(u, "completion_tokens", 0) or 0)
+        hit = extra.get("prompt_cache_hit_tokens")
+        miss = extra.get("prompt_cache_miss_tokens")
+        if hit is None:
+            details = getattr(u, "prompt_tokens_details", None)
+            hit = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
+        usage.cache_hit_tokens = int(hit or 0)
+        usage.cache_miss_tokens = int(miss) if miss is not None else max(0, usage.prompt_tokens - usage.cache_hit_tokens)
+        cdetails = getattr(u, "completion_tokens_details", None)
+        usage.reasoning_tokens = int(getattr(cdetails, "reasoning_tokens", 0) or 0) if cdetails is not None else 0
+        usage.cost_usd = price(self.info, usage)
+        return usage
+
+    def _status_error(self, exc: openai.APIStatusError) -> Exception:
+        status = exc.status_code
+        detail = _error_message(exc)
+        if status in RETRY_STATUS:
+            return _Retryable(f"HTTP {status}: {detail}", _retry_after(exc.response))
+        hint = _FINAL_HELP.get(status, "the server refused the request")
+        return BackendError(f"{self.backend.name} answered HTTP {status}: {detail}", hint=hint)
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, min(float(value), 120.0)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return err["message"][:300]
+    return (exc.message or "")[:300]

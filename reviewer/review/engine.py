@@ -1,0 +1,315 @@
+"""The review engine. ``review`` and ``ask`` read as the data flow:
+
+    pack -> analyzers -> ask the model -> parse -> ground -> merge hints -> result
+
+With no backend configured, ``review`` stops after the analyzers and says how to add a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer.config import ModelInfo, Settings
+from reviewer.errors import BackendError, InputError
+from reviewer.findings import Finding, findings_json_schema, sort_findings
+from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend
+from reviewer.llm.client import ChatAnswer, ChatClient
+from reviewer.pack.model import Pack
+from reviewer.pack.packer import DEFAULT_WINDOW, build_pack
+from reviewer.pack.tokens import get_tokenizer
+from reviewer.repo.scan import resolve_root
+from reviewer.repo.textio import decode, split_lines
+from reviewer.review.diffs import change_diff
+from reviewer.review.ground import ground, merge
+from reviewer.review.model import Dropped, ReviewResult, Usage
+from reviewer.review.parse import ParseError, parse_answer
+from reviewer.review.prompts import fill, load_prompt
+from reviewer.security.secrets import redact
+
+Progress = Callable[[str, int, int], None]
+MAX_FINDINGS = 50
+ANSWER_RESERVE = 8_192  # tokens assumed for the answer when estimating cost
+
+
+@dataclass
+class _Task:
+    name: str  # review | review_diff | ask
+    text: str  # the filled task prompt (after the pack)
+
+
+def review(
+    root: Path,
+    settings: Settings,
+    *,
+    diff_base: str | None = None,
+    head: str | None = None,
+    extra_context: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> ReviewResult:
+    root = resolve_root(root)
+    backend = resolve_backend(settings)
+    diff_text, changed = change_diff(root, diff_base, head) if diff_base else ("", [])
+    if diff_base and not diff_text.strip():
+        raise InputError(f"no changes between {diff_base} and {head or 'the work tree'}")
+    pack = _pack(root, settings, backend, diff_base=diff_base, progress=progress)
+    result = _result_for(pack, backend)
+    analyzer_findings = _run_analyzers(root, pack, settings, result, progress, only=changed or None)
+    if backend is None:
+        result.findings = sort_findings(analyzer_findings)
+        result.notes.insert(0, f"no model was used: {NO_BACKEND_HELP}")
+        return result
+    hints = [f for f in analyzer_findings if f.path in pack.shown]
+    passthrough = [f for f in analyzer_findings if f.path not in pack.shown]
+    focus = _focus_text(settings.focus)
+    schema = json.dumps(findings_json_schema(), indent=1)
+    hints_field = (
+        ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
+        if hints
+        else ""
+    )
+    if diff_base:
+        template = load_prompt("review_diff", root)
+        task = fill(template, BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus, SCHEMA=schema,
+                    MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
+        name = "review_diff"
+    else:
+        task = fill(load_prompt("review", root), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
+                    HINTS_FIELD=hints_field)
+        name = "review"
+    if extra_context:
+        task = f"{extra_context.rstrip()}\n\n{task}"
+    return _run_model(root, settings, backend, pack, _Task(name, task), hints, passthrough, result, progress, dry_run)
+
+
+def ask(
+    root: Path,
+    settings: Settings,
+    *,
+    question: str | None = None,
+    trace_text: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> ReviewResult:
+    root = resolve_root(root)
+    if not (question or trace_text):
+        raise InputError("ask needs a question or --trace FILE")
+    backend = resolve_backend(settings)
+    if backend is None and not dry_run:
+        raise BackendError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
+    trace_clean = redact("trace.txt", trace_text).text if trace_text else None
+    pack = _pack(root, settings, backend, query=question, trace=trace_clean, progress=progress)
+    result = _result_for(pack, backend)
+    if trace_clean:
+        what = f"A program crashed with this report:\n\n<trace>\n{trace_clean.rstrip()}\n</trace>"
+        if question:
+            what += f"\n\nThe user adds: {question}"
+    else:
+        what = f"The user asks:\n\n<question>\n{question}\n</question>"
+    schema = json.dumps(findings_json_schema(), indent=1)
+    task = fill(load_prompt("ask", root), TASK=what, SCHEMA=schema)
+    return _run_model(root, settings, backend, pack, _Task("ask", task), [], [], result, progress, dry_run)
+
+
+# -- stages ----------------------------------------------------------------------------------
+
+
+def _window_budget(settings: Settings, backend: Backend | None) -> int | None:
+    """The pack budget: --budget if given, else the model's window minus the reserve."""
+    if settings.budget:
+        return settings.budget
+    if backend is None:
+        return None
+    window = settings.model_info(backend.model).context_window or DEFAULT_WINDOW
+    return max(1024, window - settings.reserve)
+
+
+def _pack(root: Path, settings: Settings, backend: Backend | None, *, progress: Progress | None = None,
+          **focus: str | None) -> Pack:
+    budget = _window_budget(settings, backend)
+    s = settings.model_copy(update={"budget": budget}) if budget else settings
+    return build_pack(root, s, progress=progress, **focus)
+
+
+def _result_for(pack: Pack, backend: Backend | None) -> ReviewResult:
+    return ReviewResult(
+        files_full=[f.path for f in pack.files if f.tier == "full"],
+        files_outline=[f.path for f in pack.files if f.tier == "outline"],
+        files_listed=[f.path for f in pack.files if f.tier == "listed"],
+        backend=backend.name if backend else None,
+        chunks=1,
+    )
+
+
+def _run_analyzers(root: Path, pack: Pack, settings: Settings, result: ReviewResult, progress: Progress | None,
+                   only: list[str] | None) -> list[Finding]:
+    names = settings.analyzers
+    if not names or names == ["none"]:
+        return []
+    from reviewer.analyzers import run_analyzers
+
+    paths = [f.path for f in pack.files]
+    if only is not None:
+        wanted = set(only)
+        paths = [p for p in paths if p in wanted]
+    if not paths:
+        return []
+    run = run_analyzers(root, paths, names, progress=progress)
+    result.notes.extend(run.notes)
+    return run.findings
+
+
+def _focus_text(focus: list[str]) -> str:
+    if not focus:
+        return ""
+    return f"Focus on these categories above all: {', '.join(focus)}.\n"
+
+
+def _messages(root: Path, pack: Pack, hints_block: str, task: _Task) -> list[dict[str, str]]:
+    # Stable first, task last: the system prompt and the pack form the longest shared prefix
+    # between consecutive reviews, which the provider's prefix cache bills at a fraction.
+    user = pack.text + ("\n" + hints_block if hints_block else "") + "\n" + task.text
+    return [{"role": "system", "content": load_prompt("system", root)}, {"role": "user", "content": user}]
+
+
+def _estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: list[dict[str, str]],
+              pack: Pack) -> dict[str, object]:
+    tok = get_tokenizer(settings.tokenizer)
+    prompt = sum(tok.count_batch([m["content"] for m in messages]))
+    out = min(ANSWER_RESERVE, _max_tokens(settings, info))
+    miss = (prompt * info.input_cache_miss + out * info.output) / 1e6
+    hit = (pack.total_tokens * info.input_cache_hit + (prompt - pack.total_tokens) * info.input_cache_miss
+           + out * info.output) / 1e6
+    return {
+        "backend": backend.name,
+        "model": backend.model,
+        "context_window": info.context_window,
+        "prompt_tokens": prompt,
+        "pack_tokens": pack.total_tokens,
+        "answer_tokens_assumed": out,
+        "cost_usd_cache_miss": round(miss, 6),
+        "cost_usd_cache_hit": round(hit, 6),
+        "priced": bool(info.input_cache_miss or info.output),
+    }
+
+
+def _max_tokens(settings: Settings, info: ModelInfo) -> int:
+    return settings.max_output_tokens or min(info.max_output, 32_768)
+
+
+def _run_model(
+    root: Path,
+    settings: Settings,
+    backend: Backend | None,
+    pack: Pack,
+    task: _Task,
+    hints: list[Finding],
+    passthrough: list[Finding],
+    result: ReviewResult,
+    progress: Progress | None,
+    dry_run: bool,
+) -> ReviewResult:
+    from reviewer.review.hints import apply_verdicts, render_hints
+
+    hints_block = render_hints(hints) if hints else ""
+    messages = _messages(root, pack, hints_block, task)
+    if backend is None:  # dry run of `ask` without a backend: count only
+        result.estimate = {"prompt_tokens": sum(get_tokenizer(settings.tokenizer).count_batch(
+            [m["content"] for m in messages])), "pack_tokens": pack.total_tokens, "model": None}
+        return result
+    info = settings.model_info(backend.model)
+    estimate = _estimate(settings, backend, info, messages, pack)
+    result.estimate = estimate
+    if dry_run:
+        return result
+    if settings.max_cost is not None and float(estimate["cost_usd_cache_miss"]) > settings.max_cost:  # type: ignore[arg-type]
+        raise InputError(
+            f"estimated cost ${estimate['cost_usd_cache_miss']:.4f} is over --max-cost ${settings.max_cost:.4f}",
+            hint="lower --budget, narrow with --include/--exclude, or raise --max-cost",
+        )
+    client = ChatClient(
+        backend,
+        info,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+        stream=settings.stream,
+        json_schema=findings_json_schema() if settings.json_schema else None,
+    )
+    answer = client.chat(messages, effort=settings.effort, max_tokens=_max_tokens(settings, info), progress=progress)
+    result.usage.add(answer.usage)
+    result.model_used = True
+    parsed = _parse_with_retry(client, messages, answer, settings, info, result, progress)
+    if parsed is None:
+        result.findings = sort_findings(passthrough + hints)
+        return result
+    result.answer = parsed.answer
+    result.dropped.extend(parsed.dropped)
+    grounded = ground(parsed.findings, set(pack.shown), _line_reader(root, pack))
+    result.dropped.extend(grounded.dropped)
+    kept, rejected = apply_verdicts(hints, parsed.hints, grounded.findings) if hints else (grounded.findings, [])
+    merged, dups = merge(kept + passthrough)
+    result.dropped.extend(dups)
+    result.findings = merged
+    result.rejected = rejected
+    if grounded.dropped:
+        result.notes.append(f"{sum(1 for d in grounded.dropped if d.reason != 'duplicate')} model finding(s) "
+                            "dropped: not grounded in the code that was sent")
+    return result
+
+
+def _parse_with_retry(client: ChatClient, messages: list[dict[str, str]], answer: ChatAnswer, settings: Settings,
+                      info: ModelInfo, result: ReviewResult, progress: Progress | None):  # type: ignore[no-untyped-def]
+    if answer.finish_reason == "length":
+        result.truncated = True
+        result.notes.append("the model's answer was cut off at the output limit; what parsed is kept")
+    try:
+        return parse_answer(answer.content)
+    except ParseError as exc:
+        if result.truncated:
+            result.notes.append(f"the truncated answer could not be read: {exc}")
+            return None
+        retry = [
+            *messages,
+            {"role": "assistant", "content": answer.content[:20_000]},
+            {"role": "user", "content": f"Your answer could not be read as JSON ({exc}). Answer again with only the "
+                                        "JSON object, nothing before or after it."},
+        ]
+        second = client.chat(retry, effort=settings.effort, max_tokens=_max_tokens(settings, info), progress=progress)
+        result.usage.add(second.usage)
+        result.usage.retries += 1
+        try:
+            return parse_answer(second.content)
+        except ParseError as exc2:
+            result.notes.append(f"the model's answer could not be read as JSON twice: {exc2}")
+            result.dropped.append(Dropped("(whole answer)", "", 0, "unparseable"))
+            return None
+
+
+def _line_reader(root: Path, pack: Pack) -> Callable[[str], list[str] | None]:
+    """Real, redacted lines of a shown file: the pack's own text for whole files, the file on
+    disk (inside the root only) for outlines."""
+
+    def read(path: str) -> list[str] | None:
+        pf = pack.file(path)
+        if pf is None:
+            return None
+        if pf.tier == "full":
+            return split_lines(pf.text)
+        target = (root / path).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        try:
+            with open(target, "rb", opener=lambda p, f: os.open(p, f | getattr(os, "O_NOFOLLOW", 0))) as fh:
+                data = fh.read(50_000_000)
+        except OSError:
+            return None
+        return split_lines(redact(path, decode(data)).text)
+
+    return read
+
+
+__all__ = ["Usage", "ask", "review"]

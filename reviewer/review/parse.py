@@ -1,0 +1,100 @@
+"""The model's answer, untrusted, into validated findings.
+
+Tolerates Markdown fences and prose around the JSON, repairs broken JSON with json-repair, and
+validates each finding against the schema on its own: one bad finding never sinks the others.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import json_repair
+from pydantic import ValidationError
+
+from reviewer.findings import Finding, ModelFinding
+from reviewer.review.model import Dropped
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)\n?```", re.DOTALL)
+
+
+class ParseError(Exception):
+    """No JSON object could be read from the answer."""
+
+
+@dataclass
+class Parsed:
+    findings: list[Finding] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    hints: list[Any] = field(default_factory=list)
+    answer: str | None = None
+    repaired: bool = False
+
+
+def extract_object(text: str) -> tuple[dict[str, Any], bool]:
+    """The JSON object in ``text`` and whether it needed repair."""
+    if not text or not text.strip():
+        raise ParseError("the answer was empty")
+    candidates = [m.group(1) for m in _FENCE.finditer(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        candidates.append(text[start : end + 1])
+    candidates.append(text)
+    for cand in candidates:
+        try:
+            obj = json.loads(cand)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            return obj, False
+    tail = text[start:] if start != -1 else text
+    try:
+        obj = json_repair.loads(tail)
+    except Exception as exc:  # json_repair raises assorted errors on garbage
+        raise ParseError(f"no JSON object could be read: {exc}") from None
+    if isinstance(obj, list) and obj and isinstance(obj[0], dict):
+        obj = obj[0]
+    if not isinstance(obj, dict) or not obj:
+        raise ParseError("the answer holds no JSON object")
+    return obj, True
+
+
+def parse_answer(text: str) -> Parsed:
+    obj, repaired = extract_object(text)
+    raw = obj.get("findings")
+    if raw is None and isinstance(obj.get("issues"), list):
+        raw = obj["issues"]
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise ParseError('"findings" is not a list')
+    out = Parsed(repaired=repaired)
+    for item in raw:
+        if not isinstance(item, dict):
+            out.dropped.append(Dropped("(not an object)", "", 0, "invalid-schema"))
+            continue
+        try:
+            model = ModelFinding.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            out.dropped.append(
+                Dropped(str(item.get("title", "(untitled)"))[:120], str(item.get("path", ""))[:300],
+                        _int(item.get("start_line")), f"invalid-schema: {where}")
+            )
+            continue
+        out.findings.append(Finding(**model.model_dump(), source="model"))
+    hints = obj.get("hints")
+    out.hints = hints if isinstance(hints, list) else []
+    answer = obj.get("answer")
+    out.answer = answer.strip() if isinstance(answer, str) and answer.strip() else None
+    return out
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
