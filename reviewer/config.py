@@ -73,6 +73,7 @@ class Settings(BaseModel):
     effort: Literal["none", "high", "max"] = "high"
     timeout: float = 1200.0
     max_retries: int = 5
+    backoff: float = 1.0  # seconds before the first retry; doubles each time, with jitter
     max_cost: float | None = None
     stream: bool = True  # stream answers (progress, and a live deadline check)
     json_schema: bool = False  # also send the Finding JSON Schema in response_format (llama.cpp, vLLM)

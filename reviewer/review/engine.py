@@ -238,6 +238,7 @@ def _run_model(
         max_retries=settings.max_retries,
         stream=settings.stream,
         json_schema=findings_json_schema() if settings.json_schema else None,
+        backoff_base=settings.backoff,
     )
     answer = client.chat(messages, effort=settings.effort, max_tokens=_max_tokens(settings, info), progress=progress)
     result.usage.add(answer.usage)

@@ -55,7 +55,7 @@ class Reply:
 class Recorded:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: Any
 
 
@@ -173,7 +173,7 @@ class FakeOpenAI:
     # -- behaviour -----------------------------------------------------------------------
     def _record(self, handler: BaseHTTPRequestHandler, body: Any) -> None:
         with self._lock:
-            self.requests.append(Recorded(handler.command, handler.path, dict(handler.headers.items()), body))
+            self.requests.append(Recorded(handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()}, body))
 
     def _wait(self, seconds: float) -> bool:
         """Sleep, unless the server is stopping; False when it is."""
