@@ -63,27 +63,107 @@ def review(
         result.findings = sort_findings(analyzer_findings)
         result.notes.insert(0, f"no model was used: {NO_BACKEND_HELP}")
         return result
-    hints = [f for f in analyzer_findings if f.path in pack.shown]
-    passthrough = [f for f in analyzer_findings if f.path not in pack.shown]
+    packs = [pack] if diff_base else _chunks(root, settings, backend, pack, progress)
+    if len(packs) > 1:
+        result.notes.append(
+            f"the repository does not fit one window: reviewed in {len(packs)} packs"
+            + ("" if packs[-1].files and not any(f.tier == "listed" for f in packs[-1].files)
+               else f" (at most --max-chunks {settings.max_chunks}; the rest was not reviewed)")
+        )
+    shown_anywhere = set().union(*(set(p.shown) for p in packs))
+    passthrough = [f for f in analyzer_findings if f.path not in shown_anywhere]
     focus = _focus_text(settings.focus)
     schema = json.dumps(findings_json_schema(), indent=1)
-    hints_field = (
-        ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
-        if hints
-        else ""
-    )
-    if diff_base:
-        template = load_prompt("review_diff", root)
-        task = fill(template, BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus, SCHEMA=schema,
-                    MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
-        name = "review_diff"
+    if settings.max_cost is not None and len(packs) > 1 and not dry_run:
+        total = 0.0
+        for p in packs:
+            est = _result_for(p, backend)
+            _run_model(root, settings.model_copy(update={"max_cost": None}), backend, p, _Task("review", ""), [], [],
+                       est, None, True)
+            total += float(est.estimate["cost_usd_cache_miss"]) if est.estimate else 0.0  # type: ignore[arg-type]
+        if total > settings.max_cost:
+            raise InputError(
+                f"estimated cost ${total:.4f} for {len(packs)} packs is over --max-cost ${settings.max_cost:.4f}",
+                hint="lower --max-chunks or --budget, narrow with --include/--exclude, or raise --max-cost",
+            )
+    merged_result: ReviewResult | None = None
+    for p in packs:
+        hints = [f for f in analyzer_findings if f.path in p.shown]
+        hints_field = (
+            ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
+            if hints
+            else ""
+        )
+        if diff_base:
+            task = fill(load_prompt("review_diff", root), BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus,
+                        SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
+            name = "review_diff"
+        else:
+            task = fill(load_prompt("review", root), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
+                        HINTS_FIELD=hints_field)
+            name = "review"
+        if extra_context:
+            task = f"{extra_context.rstrip()}\n\n{task}"
+        part = _result_for(p, backend)
+        _run_model(root, settings, backend, p, _Task(name, task), hints, [], part, progress, dry_run)
+        merged_result = part if merged_result is None else _combine(merged_result, part)
+    assert merged_result is not None
+    final = _combine(result, merged_result, files_from_first=True)
+    findings, dups = merge(final.findings + passthrough)
+    final.findings = findings
+    final.dropped.extend(dups)
+    final.chunks = len(packs)
+    return final
+
+
+def _chunks(root: Path, settings: Settings, backend: Backend, first: Pack, progress: Progress | None) -> list[Pack]:
+    """When the repository does not fit one window, further packs of the files not shown yet,
+    each within the window, up to ``max_chunks`` packs in all."""
+    packs = [first]
+    shown: set[str] = set(first.shown)
+    while len(packs) < settings.max_chunks and any(f.tier == "listed" and f.path not in shown for f in packs[-1].files):
+        rest = settings.model_copy(update={"exclude": [*settings.exclude, *(_anchored(p) for p in sorted(shown))]})
+        try:
+            nxt = _pack(root, rest, backend, progress=progress)
+        except InputError:
+            break
+        if not nxt.shown:
+            break
+        packs.append(nxt)
+        shown |= set(nxt.shown)
+    return packs
+
+
+def _anchored(path: str) -> str:
+    """A gitignore pattern that matches exactly ``path``."""
+    escaped = "".join("\\" + ch if ch in "[]*?!#\\ " else ch for ch in path)
+    return "/" + escaped
+
+
+def _combine(a: ReviewResult, b: ReviewResult, *, files_from_first: bool = False) -> ReviewResult:
+    """``a`` with ``b``'s findings, drops, notes and usage added."""
+    a.findings = a.findings + b.findings
+    a.rejected = a.rejected + b.rejected
+    a.dropped = a.dropped + b.dropped
+    a.notes = a.notes + [n for n in b.notes if n not in a.notes]
+    a.usage.add(b.usage)
+    a.model_used = a.model_used or b.model_used
+    a.truncated = a.truncated or b.truncated
+    a.answer = a.answer or b.answer
+    if b.estimate is not None:
+        if a.estimate is None:
+            a.estimate = dict(b.estimate)
+        else:
+            for key in ("prompt_tokens", "pack_tokens", "cost_usd_cache_miss", "cost_usd_cache_hit"):
+                a.estimate[key] = a.estimate[key] + b.estimate[key]  # type: ignore[operator]
+    if not files_from_first:
+        shown_b = set(b.files_full) | set(b.files_outline)
+        a.files_full = sorted(set(a.files_full) | set(b.files_full))
+        a.files_outline = sorted((set(a.files_outline) | set(b.files_outline)) - set(a.files_full))
+        a.files_listed = sorted(set(a.files_listed) - shown_b - set(a.files_full) - set(a.files_outline))
     else:
-        task = fill(load_prompt("review", root), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
-                    HINTS_FIELD=hints_field)
-        name = "review"
-    if extra_context:
-        task = f"{extra_context.rstrip()}\n\n{task}"
-    return _run_model(root, settings, backend, pack, _Task(name, task), hints, passthrough, result, progress, dry_run)
+        a.files_full, a.files_outline, a.files_listed = b.files_full, b.files_outline, b.files_listed
+    return a
 
 
 def ask(

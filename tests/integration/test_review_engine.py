@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -243,3 +244,23 @@ def test_max_cost_refuses_to_start(repo: Path, server: FakeOpenAI, monkeypatch: 
     with pytest.raises(Exception, match="max-cost"):
         review(repo, s)
     assert server.requests == []
+
+
+def test_repository_larger_than_the_window_is_reviewed_in_chunks(make_repo: MakeRepo, server: FakeOpenAI) -> None:
+    files = {f"mod_{i}.py": f"def f_{i}(x):\n    return eval(x)  # {i}\n" + "# filler line\n" * 100 for i in range(6)}
+    root = make_repo(files)
+    def one(i: int) -> str:
+        return answer(finding(path=f"mod_{i}.py", start_line=2, end_line=2, title=f"eval in {i}",
+                              evidence=f"return eval(x)  # {i}", cwe="CWE-95"))
+    server.default = Reply(content=answer())
+    server.script(Reply(content=one(0)), Reply(content=one(3)), Reply(content=one(5)))
+    result = review(root, settings_for(root, server, budget=1500, max_chunks=3))
+    bodies = [r.body["messages"][-1]["content"] for r in server.chat_requests()]
+    assert len(bodies) == 3
+    shown = [set(re.findall(r'<file path="([^"]+)"', b)) - {"..."} for b in bodies]
+    assert all(shown) and not (shown[0] & shown[1]) and not (shown[1] & shown[2])
+    assert result.chunks == 3
+    assert any("reviewed in 3 packs" in n for n in result.notes)
+    titles = {f.title for f in result.findings}
+    assert "eval in 0" in titles
+    assert result.usage.calls == 3

@@ -1,0 +1,123 @@
+"""`reviewer review` and `reviewer ask` as a user runs them: the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import git
+from tests.servers.openai_fake import FakeOpenAI, Reply
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SARIF_SCHEMA = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k != "DEEPSEEK_API_KEY" and not k.startswith("REVIEWER_")}
+    base.update({"NO_COLOR": "1", "COLUMNS": "150"})
+    base.update(env or {})
+    return subprocess.run([sys.executable, "-m", "reviewer", *args], capture_output=True, text=True, env=base,
+                          cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def vulnerable(tmp_path: Path) -> Path:
+    repo = tmp_path / "vulnerable-app"
+    shutil.copytree(FIXTURES / "vulnerable-app", repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "fixture")
+    return repo
+
+
+def test_no_model_runs_the_analyzers_and_says_so(vulnerable: Path, tmp_path: Path) -> None:
+    proc = run("review", str(vulnerable), "--fail-on", "high")
+    assert proc.returncode == 1, proc.stderr
+    assert "No model was used" in proc.stdout
+    assert "DEEPSEEK_API_KEY" in proc.stdout
+    assert "security" in proc.stdout and "Traceback" not in proc.stderr
+    proc = run("review", str(vulnerable), "--fail-on", "critical", "-q")
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "json", "markdown", "rdjson"])
+def test_every_format(vulnerable: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"out.{fmt}"
+    proc = run("review", str(vulnerable), "--format", fmt, "-o", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    text = out.read_text()
+    if fmt == "sarif":
+        doc = json.loads(text)
+        jsonschema.Draft4Validator(SARIF_SCHEMA).validate(doc)
+        results = doc["runs"][0]["results"]
+        assert results and all(r["partialFingerprints"]["reviewerFingerprint/v1"] for r in results)
+        rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        assert any("external/cwe/cwe-89" in r["properties"]["tags"] for r in rules)
+    elif fmt == "json":
+        doc = json.loads(text)
+        assert doc["model_used"] is False and doc["findings"]
+        assert {"security", "bug"} <= set(doc["counts"]["category"])
+    elif fmt == "markdown":
+        assert text.startswith("# Review") and "No model was used" in text
+    else:
+        doc = json.loads(text)
+        assert doc["diagnostics"] and all(d["location"]["path"] for d in doc["diagnostics"])
+
+
+def test_backend_error_exits_3_without_leaking_the_key(vulnerable: Path) -> None:
+    with FakeOpenAI(default=Reply(status=401, error_message="invalid api key")) as server:
+        proc = run("review", str(vulnerable), "--backend", "deepseek", "--base-url", server.base_url,
+                   "--analyzers", "none", env={"DEEPSEEK_API_KEY": "sk-secret-value-123456"})
+    assert proc.returncode == 3
+    assert "HTTP 401" in proc.stderr and "Traceback" not in proc.stderr
+    assert "sk-secret-value-123456" not in proc.stderr + proc.stdout
+
+
+def test_dry_run_prints_tokens_and_cost_and_sends_nothing(vulnerable: Path) -> None:
+    with FakeOpenAI() as server:
+        proc = run("review", str(vulnerable), "--dry-run", "--backend", "deepseek", "--base-url", server.base_url,
+                   env={"DEEPSEEK_API_KEY": "sk-test"})
+        assert server.chat_requests() == []
+    assert proc.returncode == 0, proc.stderr
+    assert "prompt tokens" in proc.stdout and "cost, all cache miss" in proc.stdout and "$" in proc.stdout
+    assert "deepseek-v4-flash" in proc.stdout
+
+
+def test_review_diff_sends_the_change_first(vulnerable: Path) -> None:
+    (vulnerable / "shop" / "new.py").write_text("def risky(cmd):\n    import os\n    return os.system(cmd)\n")
+    git(vulnerable, "checkout", "-q", "-b", "feature")
+    git(vulnerable, "add", "-A")
+    git(vulnerable, "commit", "-q", "-m", "add risky")
+    reply = {"findings": [{"category": "security", "severity": "critical", "confidence": 0.95, "path": "shop/new.py",
+                           "start_line": 3, "end_line": 3, "title": "Command injection",
+                           "explanation": "cmd reaches a shell.", "evidence": "return os.system(cmd)"}]}
+    with FakeOpenAI(Reply(content=json.dumps(reply))) as server:
+        proc = run("review", str(vulnerable), "--diff", "main", "--backend", "openai", "--base-url", server.base_url,
+                   "--model", "m", "--analyzers", "none", "--format", "json", "--fail-on", "high")
+        body = server.chat_requests()[0].body["messages"][-1]["content"]
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["findings"][0]["path"] == "shop/new.py"
+    assert body.index("</repository>") < body.index('<diff base="main">') < body.index("+    return os.system(cmd)")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["review", ".", "--focus", "vibes"], "unknown --focus"),
+        (["ask", "."], "QUESTION or --trace"),
+        (["review", "/no/such/dir"], "does not exist"),
+        (["review", ".", "--backend", "nope"], "unknown backend"),
+        (["review", ".", "--backend", "deepseek"], "DEEPSEEK_API_KEY"),
+    ],
+)
+def test_usage_errors_exit_2(vulnerable: Path, args: list[str], message: str) -> None:
+    proc = run(*args, cwd=vulnerable)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
