@@ -36,13 +36,17 @@ class Backend:
         return f"Backend(name={self.name!r}, kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
 
 
-def resolve_backend(settings: Settings, environ: dict[str, str] | None = None) -> Backend | None:
+def resolve_backend(
+    settings: Settings, environ: dict[str, str] | None = None, *, for_estimate: bool = False
+) -> Backend | None:
+    """The backend to use, or None when nothing is configured. ``for_estimate`` (``--dry-run``)
+    needs no key and falls back to the DeepSeek API, so a cost can be shown before any set-up."""
     env = os.environ if environ is None else environ
     name = settings.backend
     if name is None:
         if settings.base_url:
             name = "openai"
-        elif env.get("DEEPSEEK_API_KEY"):
+        elif env.get("DEEPSEEK_API_KEY") or for_estimate:
             name = "deepseek"
         else:
             return None
@@ -54,7 +58,7 @@ def resolve_backend(settings: Settings, environ: dict[str, str] | None = None) -
     if not base_url:
         raise ConfigError(f"backend {name!r} needs a base URL", hint="pass --base-url http://HOST:PORT/v1")
     key = env.get(profile.api_key_env, "") if profile.api_key_env else ""
-    if profile.kind == "deepseek" and not key:
+    if profile.kind == "deepseek" and not key and not for_estimate:
         raise ConfigError(
             f"the {name} backend needs an API key in {profile.api_key_env}",
             hint="create one at https://platform.deepseek.com/api_keys and export it",

@@ -52,13 +52,13 @@ def review(
     dry_run: bool = False,
 ) -> ReviewResult:
     root = resolve_root(root)
-    backend = resolve_backend(settings)
+    backend = resolve_backend(settings, for_estimate=dry_run)
     diff_text, changed = change_diff(root, diff_base, head) if diff_base else ("", [])
     if diff_base and not diff_text.strip():
         raise InputError(f"no changes between {diff_base} and {head or 'the work tree'}")
     pack = _pack(root, settings, backend, diff_base=diff_base, progress=progress)
     result = _result_for(pack, backend)
-    analyzer_findings = _run_analyzers(root, pack, settings, result, progress, only=changed or None)
+    analyzer_findings = [] if dry_run else _run_analyzers(root, pack, settings, result, progress, only=changed or None)
     if backend is None:
         result.findings = sort_findings(analyzer_findings)
         result.notes.insert(0, f"no model was used: {NO_BACKEND_HELP}")
@@ -178,8 +178,8 @@ def ask(
     root = resolve_root(root)
     if not (question or trace_text):
         raise InputError("ask needs a question or --trace FILE")
-    backend = resolve_backend(settings)
-    if backend is None and not dry_run:
+    backend = resolve_backend(settings, for_estimate=dry_run)
+    if backend is None:
         raise BackendError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
     trace_clean = redact("trace.txt", trace_text).text if trace_text else None
     pack = _pack(root, settings, backend, query=question, trace=trace_clean, progress=progress)
@@ -284,7 +284,7 @@ def _max_tokens(settings: Settings, info: ModelInfo) -> int:
 def _run_model(
     root: Path,
     settings: Settings,
-    backend: Backend | None,
+    backend: Backend,
     pack: Pack,
     task: _Task,
     hints: list[Finding],
@@ -297,10 +297,6 @@ def _run_model(
 
     hints_block = render_hints(hints) if hints else ""
     messages = _messages(root, pack, hints_block, task)
-    if backend is None:  # dry run of `ask` without a backend: count only
-        result.estimate = {"prompt_tokens": sum(get_tokenizer(settings.tokenizer).count_batch(
-            [m["content"] for m in messages])), "pack_tokens": pack.total_tokens, "model": None}
-        return result
     info = settings.model_info(backend.model)
     estimate = _estimate(settings, backend, info, messages, pack)
     result.estimate = estimate

@@ -90,6 +90,12 @@ def test_dry_run_prints_tokens_and_cost_and_sends_nothing(vulnerable: Path) -> N
     assert "deepseek-v4-flash" in proc.stdout
 
 
+def test_dry_run_needs_no_key(vulnerable: Path) -> None:
+    proc = run("review", str(vulnerable), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "deepseek-v4-flash" in proc.stdout and "cost, pack cached" in proc.stdout
+
+
 def test_review_diff_sends_the_change_first(vulnerable: Path) -> None:
     (vulnerable / "shop" / "new.py").write_text("def risky(cmd):\n    import os\n    return os.system(cmd)\n")
     git(vulnerable, "checkout", "-q", "-b", "feature")
