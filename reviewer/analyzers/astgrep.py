@@ -83,7 +83,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
                 end_line=(end if isinstance(end, int) else start) + 1,
                 rule=rule_id,
                 title=rule.title or message,
-                message=f"{message} {note}".strip(),
+                message=_sentences(message, note),
                 category=rule.category,
                 severity=rule.severity,
                 confidence=rule.confidence,
@@ -91,3 +91,8 @@ def parse(ctx: Context, out: str) -> list[Hit]:
             )
         )
     return hits
+
+
+def _sentences(*parts: str) -> str:
+    """Parts joined as sentences: each ends with a full stop."""
+    return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in parts if p)

@@ -159,7 +159,7 @@ def merge_same(findings: list[Finding]) -> list[Finding]:
     for fp, f in best.items():
         if also[fp]:
             others = ", ".join(sorted(set(also[fp])))
-            f = f.model_copy(update={"explanation": f"{f.explanation} Also reported by {others}."})
+            f = f.model_copy(update={"explanation": f"{f.explanation}\nAlso reported by {others}."})
         out.append(f)
     return out
 

@@ -144,7 +144,7 @@ def test_merge_same_keeps_the_worst_and_names_the_others() -> None:
         "CWE-259",
         0.8,
     )
-    assert m.explanation == "password-or-key says so. Also reported by bandit B105, ruff S105."
+    assert m.explanation == "password-or-key says so.\nAlso reported by bandit B105, ruff S105."
     # different places stay apart
     other = _f("ruff", "S105", "low").model_copy(update={"path": "b.py", "fingerprint": "x"})
     assert len(merge_same([_f("bandit", "B105", "medium"), other])) == 2
