@@ -35,11 +35,12 @@ def output_options(func):  # type: ignore[no-untyped-def]
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--diff", "diff_base", metavar="BASE", help="Review the change from BASE (branch, tag or commit) to HEAD, with the whole repository as context.")
 @click.option("--focus", metavar="LIST", help=f"Categories to weigh most, comma-separated: {','.join(CATEGORIES)}.")
+@click.option("--max-chunks", type=click.IntRange(min=1), help="When the repository exceeds one window, review it in up to N packs (default 4).")
 @click.option("--analyzers", metavar="LIST", help="Offline analyzers: all (default), none, or a list such as ruff,bandit,secrets.")
 @pack_options
 @backend_options
 @output_options
-def review(path: Path, diff_base: str | None, focus: str | None, analyzers: str | None, fmt: str | None,
+def review(path: Path, diff_base: str | None, focus: str | None, max_chunks: int | None, analyzers: str | None, fmt: str | None,
            output: Path | None, show_rejected: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
     """Review the repository at PATH and report grounded findings.
 
@@ -66,6 +67,8 @@ def review(path: Path, diff_base: str | None, focus: str | None, analyzers: str 
             raise InputError(f"unknown --focus categor{'y' if len(bad) == 1 else 'ies'}: {', '.join(bad)}",
                              hint=f"choose from {', '.join(CATEGORIES)}")
         overrides["focus"] = items
+    if max_chunks:
+        overrides["max_chunks"] = max_chunks
     if analyzers:
         overrides["analyzers"] = [a.strip() for a in analyzers.split(",") if a.strip()]
     if show_rejected:
