@@ -17,6 +17,8 @@ _LABELS = {
     "rank": "Ranking",
     "fit": "Fitting the budget",
     "render": "Rendering",
+    "analyze": "Running analyzers",
+    "answer": "Receiving the answer",
 }
 
 
@@ -38,8 +40,9 @@ def stage_progress(enabled: bool = True) -> Iterator[object]:
         tasks: dict[str, int] = {}
 
         def update(stage: str, done: int, total: int) -> None:
+            # total 0: a count of unknown size (characters of the model's answer so far)
             if stage not in tasks:
-                tasks[stage] = bar.add_task(_LABELS.get(stage, stage.capitalize()), total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+                tasks[stage] = bar.add_task(_LABELS.get(stage, stage.capitalize()), total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
 
         yield update

@@ -321,7 +321,8 @@ def _run_model(
     result.model_used = True
     parsed = _parse_with_retry(client, messages, answer, settings, info, result, progress)
     if parsed is None:
-        result.findings = sort_findings(passthrough + hints)
+        unreviewed = apply_verdicts(hints, [], [])[0] if hints else []
+        result.findings = sort_findings(passthrough + unreviewed)
         return result
     result.answer = parsed.answer
     result.dropped.extend(parsed.dropped)

@@ -158,9 +158,10 @@ def redact(path: str, text: str) -> Redacted:
                 v
                 for v in _KEYWORD.analyze_string(line, denylist_regex_to_group=groups)
                 if isinstance(v, str) and len(v) >= _MIN_SECRET and not _looks_like_placeholder(v)
+                and not _names_itself(line, v)
             }
             if values:
-                ls[n] = _replace(line, values, "password-or-key")
+                ls[n] = _replace(line, values, "password-or-key", last_only=True)
                 hits.append(SecretHit(path, n + 1, "password-or-key"))
 
     if lines is None:
@@ -226,10 +227,22 @@ def _regex_values(plugin: RegexBasedDetector, line: str) -> list[str]:
     return out
 
 
-def _replace(line: str, values: set[str], kind: str) -> str:
+def _replace(line: str, values: set[str], kind: str, *, last_only: bool = False) -> str:
+    """Put the marker where each value stands; with ``last_only`` only its last occurrence (the
+    assigned value, not a key that happens to contain the same word)."""
     for value in sorted(values, key=len, reverse=True):
-        line = line.replace(value, f"[REDACTED:{kind}]")
+        if last_only:
+            at = line.rfind(value)
+            line = line[:at] + f"[REDACTED:{kind}]" + line[at + len(value) :]
+        else:
+            line = line.replace(value, f"[REDACTED:{kind}]")
     return line
+
+
+def _names_itself(line: str, value: str) -> bool:
+    """``"detect-secrets": "secrets"``: a value that also appears inside its own key is a name."""
+    first = line.lower().find(value.lower())
+    return first != -1 and first < line.rfind(value)
 
 
 def _is_env_file(path: str) -> bool:

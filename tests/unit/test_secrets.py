@@ -39,7 +39,11 @@ def test_password_in_env_file() -> None:
 
 def test_clean_code_and_env_var_names_are_untouched() -> None:
     text = 'api_key_env = "DEEPSEEK_API_KEY"\npassword = os.environ["PASSWORD"]\nkey = "${API_KEY}"\n'
-    out = redact("config.toml", text)
+    out = redact("config.py", text)
+    assert out.text == text
+    assert out.hits == []
+    text = '"detect-secrets": "secrets",\n'
+    out = redact("names.py", text)
     assert out.text == text
     assert out.hits == []
 
