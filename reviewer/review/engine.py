@@ -319,6 +319,8 @@ def _run_model(
     answer = client.chat(messages, effort=settings.effort, max_tokens=_max_tokens(settings, info), progress=progress)
     result.usage.add(answer.usage)
     result.model_used = True
+    if answer.usage.prompt_tokens == 0 and answer.usage.completion_tokens == 0:
+        result.notes.append(f"{backend.name} reported no token usage: cost not known")
     parsed = _parse_with_retry(client, messages, answer, settings, info, result, progress)
     if parsed is None:
         unreviewed = apply_verdicts(hints, [], [])[0] if hints else []
