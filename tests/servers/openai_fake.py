@@ -185,12 +185,20 @@ class FakeOpenAI:
             extra["Retry-After"] = str(reply.retry_after)
         h._json(reply.status, {"error": {"message": reply.error_message, "type": "scripted", "code": reply.status}}, extra)
 
-    def _chat(self, h: Any, body: dict[str, Any]) -> None:
+    def _begin(self, h: Any) -> Reply | None:
+        """The next reply after its delay; None when it was an error (already answered) or the
+        server is stopping."""
         reply = self.next_reply()
         if not self._wait(reply.delay):
-            return
+            return None
         if reply.status != 200:
             self._error(h, reply)
+            return None
+        return reply
+
+    def _chat(self, h: Any, body: dict[str, Any]) -> None:
+        reply = self._begin(h)
+        if reply is None:
             return
         usage = reply.usage if reply.usage is not None else default_usage(reply)
         if body.get("stream"):
@@ -278,11 +286,8 @@ class FakeOpenAI:
             return
 
     def _completion(self, h: Any, body: dict[str, Any]) -> None:
-        reply = self.next_reply()
-        if not self._wait(reply.delay):
-            return
-        if reply.status != 200:
-            self._error(h, reply)
+        reply = self._begin(h)
+        if reply is None:
             return
         payload = {
             "id": "cmpl-fake",
