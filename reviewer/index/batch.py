@@ -1,0 +1,191 @@
+"""Run a function over many files in worker processes (``reviewer.index.worker``) when there is
+enough work to pay for starting them: tree-sitter, the secret patterns and the tag patterns all
+hold the GIL, so threads would not help. Workers start on first need and serve every later call
+until ``close()``. Results come back in input order and are the same whichever process computed
+them; a worker that fails leaves its share to this process."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from reviewer.index.worker import function_name, read_frame, write_frame
+
+Progress = Callable[[str, int, int], None]
+
+PARALLEL_BYTES = 2_000_000  # below this much input, starting processes costs more than it saves
+_BYTES_PER_WORKER = 1_000_000
+_CHUNK_BYTES = 400_000
+_MAX_WORKERS = 8
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])  # the directory holding the reviewer package
+    env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["TOKENIZERS_PARALLELISM"] = "false"
+    return env
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "reviewer.index.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_worker_env(),
+        )
+        self.alive = True
+
+    def call(self, name: str, chunk: list[tuple[Any, ...]]) -> list[Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        write_frame(self.proc.stdin, (name, chunk))
+        return read_frame(self.proc.stdout)
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            if self.proc.stdin is not None and self.proc.poll() is None:
+                write_frame(self.proc.stdin, None)
+        except (OSError, ValueError):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class WorkerPool:
+    def __init__(self, workers: int | None = None) -> None:
+        self.max_workers = min(_MAX_WORKERS, workers if workers is not None else available_cpus())
+        self._workers: list[_Worker] = []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for w in self._workers:
+            w.close()
+        self._workers = []
+
+    def start(self, n: int) -> None:
+        """Start up to ``n`` workers now (they take a moment to import)."""
+        while len([w for w in self._workers if w.alive]) < min(n, self.max_workers):
+            try:
+                self._workers.append(_Worker())
+            except OSError:
+                self.max_workers = len(self._workers)
+                return
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        jobs: Sequence[tuple[Any, ...]],
+        sizes: Sequence[int],
+        *,
+        progress: Progress | None = None,
+        label: str = "index",
+    ) -> list[Any]:
+        """``[fn(*job) for job in jobs]``, in worker processes when the jobs are big enough.
+        ``sizes`` (bytes of input per job) balance the work."""
+        total = sum(sizes)
+        results: list[Any] = [None] * len(jobs)
+        done_flags = [False] * len(jobs)
+        want = min(self.max_workers, max(1, total // _BYTES_PER_WORKER))
+        if want > 1 and total >= PARALLEL_BYTES:
+            self.start(want)
+            self._run(function_name(fn), jobs, sizes, results, done_flags, progress, label)
+        todo = [i for i, ok in enumerate(done_flags) if not ok]
+        for n, i in enumerate(todo, 1):
+            results[i] = fn(*jobs[i])
+            if progress is not None and (n % 64 == 0 or n == len(todo)):
+                progress(label, len(jobs) - len(todo) + n, len(jobs))
+        return results
+
+    def _run(
+        self,
+        name: str,
+        jobs: Sequence[tuple[Any, ...]],
+        sizes: Sequence[int],
+        results: list[Any],
+        done_flags: list[bool],
+        progress: Progress | None,
+        label: str,
+    ) -> None:
+        work: queue.Queue[list[int]] = queue.Queue()
+        for chunk in _chunks(sizes):
+            work.put(chunk)
+        lock = threading.Lock()
+        counter = [0]
+
+        def drive(worker: _Worker) -> None:
+            while worker.alive:
+                try:
+                    chunk = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    answer = worker.call(name, [jobs[i] for i in chunk])
+                    if len(answer) != len(chunk):
+                        raise ValueError("short answer")
+                except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError):
+                    worker.alive = False  # its chunk is left to this process
+                    return
+                with lock:
+                    for i, r in zip(chunk, answer, strict=True):
+                        results[i] = r
+                        done_flags[i] = True
+                    counter[0] += len(chunk)
+                    if progress is not None:
+                        progress(label, counter[0], len(jobs))
+
+        threads = [threading.Thread(target=drive, args=(w,), daemon=True) for w in self._workers if w.alive]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for w in self._workers:
+            if not w.alive:
+                w.close()
+        self._workers = [w for w in self._workers if w.alive]
+
+
+def _chunks(sizes: Sequence[int]) -> list[list[int]]:
+    """Chunks of about ``_CHUNK_BYTES``, largest jobs first so the run ends on small ones."""
+    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
+    out: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for i in order:
+        current.append(i)
+        size += sizes[i] + 200
+        if size >= _CHUNK_BYTES:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out

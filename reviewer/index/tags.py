@@ -1,0 +1,80 @@
+"""Lexical tags: what every file defines and references, read with regular expressions.
+
+Ranking needs them for every file of the repository, including the ones that end up listed by
+name only, so they must cost far less than a parse: on a large Python repository tree-sitter
+spends about 7 s parsing where these patterns take well under one. The tree-sitter index
+(``index_text``) is made only for the files whose outline is shown. Tags also carry the cheap
+size estimates the budget planner orders its choices by (the exact counts decide)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from reviewer.index.languages import has_tree_sitter, language_for
+from reviewer.index.plain import plain_rows
+from reviewer.index.refs import references
+from reviewer.index.spec import load_spec
+
+_MAIN = re.compile(
+    r"""__name__\s*==\s*['"]__main__['"]|^func\s+main\s*\(|\bfn\s+main\s*\(|static\s+void\s+[Mm]ain\s*\(|^int\s+main\s*\(""",
+    re.M,
+)
+_MAIN_HINTS = ("__main__", "func main", "fn main", "void main", "void Main", "int main")
+_CLOSING = re.compile(r"^[\s})\];,]*(?:end)?[\s})\];,]*$")
+
+
+@dataclass(slots=True)
+class Tags:
+    language: str | None
+    defines: list[str] = field(default_factory=list)  # distinct names, sorted
+    references: list[str] = field(default_factory=list)  # distinct identifiers, sorted
+    lines: int = 0
+    chars: int = 0
+    outline_lines: int = 0  # estimate of the outline's kept lines
+    outline_chars: int = 0  # estimate of their characters
+    has_main: bool = False  # an entry point: ``if __name__ == "__main__"``, ``func main()``, ...
+
+
+@cache
+def _tag_regex(language: str) -> re.Pattern[str] | None:
+    spec = load_spec(language)
+    if not spec.tags:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in spec.tags), re.M)
+
+
+def lexical_tags(path: str, text: str) -> Tags:
+    language = language_for(path)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    tags = Tags(language=language, lines=len(lines), chars=len(text), has_main=_has_main(text))
+    if has_tree_sitter(language):
+        assert language is not None
+        spec = load_spec(language)
+        tags.references = references(text, spec.keywords)
+        regex = _tag_regex(language)
+        defs = 0
+        if regex is not None:
+            names: set[str] = set()
+            for groups in regex.findall(text):
+                name = next((g for g in groups if g), None) if isinstance(groups, tuple) else groups
+                if name and name not in spec.keywords:
+                    names.add(name)
+                    defs += 1
+            tags.defines = sorted(names)
+        top = [len(line) for line in lines if line and not line[0].isspace() and not _CLOSING.match(line)]
+        tags.outline_lines = len(top) + defs + defs // 2  # top-level lines, def headers, elision marks
+        tags.outline_chars = sum(top) + defs * 40
+    else:
+        tags.references = references(text)
+        kept = plain_rows(lines)
+        tags.outline_lines = len(kept) + 1
+        tags.outline_chars = sum(len(lines[i]) for i in kept)
+    return tags
+
+
+def _has_main(text: str) -> bool:
+    return any(h in text for h in _MAIN_HINTS) and bool(_MAIN.search(text))

@@ -1,0 +1,52 @@
+"""Lexical tags (what ranking reads for every file) and the worker pool that computes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewer.index import batch, index_text
+from reviewer.index.batch import WorkerPool
+from reviewer.index.tags import lexical_tags
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "index"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("sample.*")))
+def test_lexical_tags_find_most_tree_sitter_definitions(name: str) -> None:
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    found = set(lexical_tags(name, text).defines)
+    names = {d.name for d in index_text(name, text).definitions}
+    assert len(found & names) >= 0.6 * len(names), (names - found)
+
+
+def test_tags_references_entry_points_and_estimates() -> None:
+    text = "import os\n\ndef main():\n    helper_call(os.path)\n\nif __name__ == '__main__':\n    main()\n"
+    tags = lexical_tags("tool.py", text)
+    assert tags.defines == ["main"]
+    assert "helper_call" in tags.references and "def" not in tags.references
+    assert tags.has_main
+    assert 0 < tags.outline_lines <= tags.lines and tags.chars == len(text)
+    assert not lexical_tags("lib.py", "def domain():\n    pass\n").has_main
+
+
+def test_worker_processes_give_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("sample.*"))] * 3
+    monkeypatch.setattr(batch, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(batch, "_BYTES_PER_WORKER", 1)
+    monkeypatch.setattr(batch, "_CHUNK_BYTES", 2000)
+    seen: list[tuple[str, int, int]] = []
+    with WorkerPool(2) as pool:
+        out = pool.map(index_text, jobs, [len(t) for _, t in jobs], progress=lambda *a: seen.append(a))
+        assert len(pool._workers) == 2
+        again = pool.map(lexical_tags, jobs, [len(t) for _, t in jobs])
+    assert out == [index_text(p, t) for p, t in jobs]
+    assert again == [lexical_tags(p, t) for p, t in jobs]
+    assert seen and seen[-1][1] == len(jobs)
+
+
+def test_a_pool_without_workers_runs_in_process() -> None:
+    with WorkerPool(1) as pool:
+        assert pool.map(lexical_tags, [("a.py", "def f(): pass\n")], [14])[0].defines == ["f"]
+        assert pool._workers == []
