@@ -9,10 +9,14 @@ to it over real sockets with the real ``openai`` SDK.
         server.requests[0].body["messages"]
 
 Endpoints: ``POST /v1/chat/completions`` (plain JSON, or SSE when the request says
-``"stream": true``), ``POST /v1/completions`` and ``POST /beta/completions`` (FIM; the reply's
-``content`` is the completion text), ``GET /v1/models``. Paths may also be used without the
-``/v1`` prefix. Each request takes the next scripted ``Reply``; when the script is empty the
-``default`` reply is used (a 500 unless set).
+``"stream": true``), ``POST /v1/completions`` and ``POST /beta/completions`` (FIM: the request's
+``prompt`` and ``suffix`` are in the recorded body; the reply's ``content`` is the completion
+text), ``POST /infill`` (llama.cpp: ``input_prefix``/``input_suffix`` in, ``{"content": ...}``
+out), ``GET /v1/models`` (ids from ``models``). Paths may also be used without the ``/v1`` prefix.
+
+Each request takes the next scripted ``Reply``: first from its endpoint's own script
+(``script(..., endpoint="chat" | "completions" | "infill")``), else from the shared script;
+when both are empty the ``default`` reply is used (a 500 unless set).
 
 Faults a ``Reply`` can inject: any status with an OpenAI-shaped error body and ``Retry-After``;
 ``delay`` seconds of silence before anything is sent; ``keepalive`` blank lines (``": keep-alive"``
@@ -20,7 +24,20 @@ comments when streaming) sent ``keepalive_interval`` apart before the body, as D
 requests; ``truncate`` (the body is cut in half and the connection closed); blank content;
 ``finish_reason="length"``; any ``usage`` (DeepSeek's ``prompt_cache_hit_tokens`` /
 ``prompt_cache_miss_tokens`` and ``completion_tokens_details.reasoning_tokens`` by default).
-Every request is recorded (path, headers, parsed JSON body) in ``requests``.
+The thinking text goes in ``reasoning_content`` (DeepSeek) or, with
+``reasoning_field="reasoning"``, where newer vLLM puts it.
+Every request is recorded (method, path, headers with lower-cased names, parsed JSON body) in
+``requests``; ``chat_requests()`` and ``completion_requests()`` filter them.
+
+As a pytest fixture (a fresh server per test), made visible to a test module by binding it
+there (or for every test with ``pytest_plugins = ["tests.servers.openai_fake"]`` in the root
+conftest)::
+
+    from tests.servers import openai_fake
+    openai_server = openai_fake.openai_server
+
+    def test_x(openai_server):
+        openai_server.script(Reply(content="..."))
 """
 
 from __future__ import annotations
@@ -29,9 +46,12 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 
 @dataclass
@@ -39,6 +59,7 @@ class Reply:
     content: str | None = '{"findings": []}'
     status: int = 200
     reasoning: str | None = None
+    reasoning_field: str = "reasoning_content"  # or "reasoning" (newer vLLM)
     finish_reason: str = "stop"
     model: str = "fake-model"
     usage: dict[str, Any] | None = None
@@ -71,10 +92,15 @@ def default_usage(reply: Reply) -> dict[str, Any]:
     }
 
 
+ENDPOINTS = ("chat", "completions", "infill")
+
+
 class FakeOpenAI:
-    def __init__(self, *replies: Reply, default: Reply | None = None) -> None:
+    def __init__(self, *replies: Reply, default: Reply | None = None, models: tuple[str, ...] = ("fake-model",)) -> None:
         self._queue: deque[Reply] = deque(replies)
+        self._endpoint_queues: dict[str, deque[Reply]] = {name: deque() for name in ENDPOINTS}
         self.default = default
+        self.models = models
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -82,12 +108,16 @@ class FakeOpenAI:
         self._thread: threading.Thread | None = None
 
     # -- control -------------------------------------------------------------------------
-    def script(self, *replies: Reply) -> None:
+    def script(self, *replies: Reply, endpoint: str | None = None) -> None:
+        """Queue replies, for any endpoint or only for ``endpoint`` (chat | completions | infill)."""
         with self._lock:
-            self._queue.extend(replies)
+            (self._queue if endpoint is None else self._endpoint_queues[endpoint]).extend(replies)
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, endpoint: str | None = None) -> Reply:
         with self._lock:
+            own = self._endpoint_queues.get(endpoint or "")
+            if own:
+                return own.popleft()
             if self._queue:
                 return self._queue.popleft()
         return self.default or Reply(status=500, error_message="no scripted reply left")
@@ -106,7 +136,12 @@ class FakeOpenAI:
         return f"{self.root_url}/v1"
 
     def chat_requests(self) -> list[Recorded]:
-        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+        return [r for r in self.requests if r.path.split("?")[0].rstrip("/").endswith("/chat/completions")]
+
+    def completion_requests(self) -> list[Recorded]:
+        """``/completions`` (FIM) and ``/infill`` requests."""
+        paths = [(r, r.path.split("?")[0].rstrip("/")) for r in self.requests if r.method == "POST"]
+        return [r for r, p in paths if p.endswith(("/completions", "/infill")) and not p.endswith("/chat/completions")]
 
     def start(self) -> FakeOpenAI:
         fake = self
@@ -120,7 +155,8 @@ class FakeOpenAI:
             def do_GET(self) -> None:
                 fake._record(self, None)
                 if self.path.rstrip("/").endswith("/models"):
-                    self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+                    data = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
+                    self._json(200, {"object": "list", "data": data})
                 elif self.path.rstrip("/").endswith("/health"):
                     self._json(200, {"status": "ok"})
                 else:
@@ -139,6 +175,8 @@ class FakeOpenAI:
                     fake._chat(self, body if isinstance(body, dict) else {})
                 elif path.endswith("/completions"):
                     fake._completion(self, body if isinstance(body, dict) else {})
+                elif path.endswith("/infill"):
+                    fake._infill(self)
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
@@ -185,10 +223,10 @@ class FakeOpenAI:
             extra["Retry-After"] = str(reply.retry_after)
         h._json(reply.status, {"error": {"message": reply.error_message, "type": "scripted", "code": reply.status}}, extra)
 
-    def _begin(self, h: Any) -> Reply | None:
+    def _begin(self, h: Any, endpoint: str) -> Reply | None:
         """The next reply after its delay; None when it was an error (already answered) or the
         server is stopping."""
-        reply = self.next_reply()
+        reply = self.next_reply(endpoint)
         if not self._wait(reply.delay):
             return None
         if reply.status != 200:
@@ -197,7 +235,7 @@ class FakeOpenAI:
         return reply
 
     def _chat(self, h: Any, body: dict[str, Any]) -> None:
-        reply = self._begin(h)
+        reply = self._begin(h, "chat")
         if reply is None:
             return
         usage = reply.usage if reply.usage is not None else default_usage(reply)
@@ -206,7 +244,7 @@ class FakeOpenAI:
             return
         message: dict[str, Any] = {"role": "assistant", "content": reply.content}
         if reply.reasoning is not None:
-            message["reasoning_content"] = reply.reasoning
+            message[reply.reasoning_field] = reply.reasoning
         payload = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
@@ -263,7 +301,7 @@ class FakeOpenAI:
 
         events: list[bytes] = [chunk({"role": "assistant", "content": ""})]
         if reply.reasoning:
-            events += [chunk({"reasoning_content": reply.reasoning})]
+            events += [chunk({reply.reasoning_field: reply.reasoning})]
         text = reply.content or ""
         for i in range(0, len(text), 40):
             events.append(chunk({"content": text[i : i + 40]}))
@@ -286,7 +324,7 @@ class FakeOpenAI:
             return
 
     def _completion(self, h: Any, body: dict[str, Any]) -> None:
-        reply = self._begin(h)
+        reply = self._begin(h, "completions")
         if reply is None:
             return
         payload = {
@@ -298,3 +336,23 @@ class FakeOpenAI:
             "usage": reply.usage if reply.usage is not None else default_usage(reply),
         }
         self._send_body(h, json.dumps(payload).encode(), reply, "application/json")
+
+    def _infill(self, h: Any) -> None:
+        reply = self._begin(h, "infill")
+        if reply is None:
+            return
+        payload = {
+            "content": reply.content or "",
+            "model": reply.model,
+            "stop": True,
+            "stopped_limit": reply.finish_reason == "length",
+            "tokens_predicted": max(1, len(reply.content or "") // 4),
+        }
+        self._send_body(h, json.dumps(payload).encode(), reply, "application/json")
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAI]:
+    """A started ``FakeOpenAI`` for one test, stopped after it."""
+    with FakeOpenAI() as server:
+        yield server
