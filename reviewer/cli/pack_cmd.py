@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from reviewer.cli.common import pack_options, stderr_console
+from reviewer.cli.explain_view import explain_rows, print_explain
 from reviewer.cli.pack_view import pack_stats, print_summary
 from reviewer.cli.progress import stage_progress
 from reviewer.config import load_settings
@@ -27,8 +28,13 @@ from reviewer.repo.scan import resolve_root
               help="Summary as a table on stderr, or as JSON on stdout for scripts.")
 @click.option("--no-redact", is_flag=True, help="Do not redact secrets (the pack stays on this machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary table.")
+@click.option("--diff", "diff_base", metavar="BASE", help="Focus on the files changed since BASE (branch, tag or commit).")
+@click.option("--query", metavar="TEXT", help="Focus on what a question or issue text names.")
+@click.option("--trace", "trace_file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Focus on the files and functions of a stack trace in FILE ('-' for stdin).")
+@click.option("--explain", is_flag=True, help="Show each file's tier, rank, tokens and why.")
 def pack(path: Path, output: Path | None, style: str | None, stats: str, no_redact: bool, quiet: bool,
-         **opts: object) -> int:
+         diff_base: str | None, query: str | None, trace_file: Path | None, explain: bool, **opts: object) -> int:
     """Pack the repository at PATH into one document within an exact token budget.
 
     \b
@@ -43,6 +49,9 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
       reviewer pack . --budget 128000 -o -     pack to stdout, at most 128,000 tokens
       reviewer pack . --stats json             machine-readable totals
       reviewer pack . --exclude 'docs/**' --style markdown
+      reviewer pack . --diff main --explain     the branch's changes whole first, and why
+      reviewer pack . --query "login fails after password reset" --budget 128000
+      reviewer pack . --trace crash.txt        the files and functions of a stack trace first
     """
     root = resolve_root(path)
     style = style or None
@@ -70,9 +79,11 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
 
     from reviewer.pack import build_pack
 
+    trace = read_trace(trace_file) if trace_file is not None else None
     started = time.perf_counter()
     with stage_progress(not quiet) as progress:
-        result = build_pack(root, settings, progress=progress)  # type: ignore[arg-type]
+        result = build_pack(root, settings, diff_base=diff_base, query=query, trace=trace,
+                            progress=progress)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - started
 
     if str(out_path) == "-":
@@ -80,10 +91,15 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
     else:
         _write(out_path, result.text)
     data = pack_stats(result, elapsed, None if str(out_path) == "-" else str(out_path))
+    if explain:
+        data["explain"] = explain_rows(result)
     if stats == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    elif not quiet:
-        print_summary(stderr_console(), result, data)
+    else:
+        if explain:
+            print_explain(stderr_console(), result)
+        if not quiet:
+            print_summary(stderr_console(), result, data)
     return 0
 
 
@@ -104,3 +120,19 @@ def _write(path: Path, text: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+_MAX_TRACE = 1_000_000
+
+
+def read_trace(path: Path) -> str:
+    """The stack trace in ``path`` (``-``: stdin), decoded without failing, at most 1 MB."""
+    try:
+        if str(path) == "-":
+            data = click.get_binary_stream("stdin").read(_MAX_TRACE)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(_MAX_TRACE)
+    except OSError as exc:
+        raise InputError(f"cannot read the trace {path}: {exc.strerror}") from exc
+    return data.decode("utf-8", "replace")

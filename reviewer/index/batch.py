@@ -36,7 +36,6 @@ def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     here = str(Path(__file__).resolve().parents[2])  # the directory holding the reviewer package
     env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["TOKENIZERS_PARALLELISM"] = "false"
     return env
 
 
@@ -56,8 +55,10 @@ class _Worker:
         write_frame(self.proc.stdin, (name, chunk))
         return read_frame(self.proc.stdout)
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
         self.alive = False
+        if kill and self.proc.poll() is None:
+            self.proc.kill()
         try:
             if self.proc.stdin is not None and self.proc.poll() is None:
                 write_frame(self.proc.stdin, None)
@@ -74,6 +75,47 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+class Remote:
+    """One worker process for calls made one at a time, started now so its imports (and what the
+    first call loads) overlap with other work. Any failure makes it unusable: the caller then
+    does the work itself."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._pending = False
+        try:
+            self._worker: _Worker | None = _Worker()
+            assert self._worker.proc.stdin is not None
+            write_frame(self._worker.proc.stdin, (function_name(fn), [args]))
+            self._pending = True
+        except (OSError, ValueError):
+            self._worker = None
+
+    @property
+    def alive(self) -> bool:
+        return self._worker is not None and self._worker.alive
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
+        w = self._worker
+        if w is None or not w.alive:
+            raise OSError("worker not running")
+        try:
+            if self._pending:
+                assert w.proc.stdout is not None
+                read_frame(w.proc.stdout)
+                self._pending = False
+            return w.call(function_name(fn), [args])[0]
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
+            self.close()
+            raise OSError(f"worker failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Stop the worker; one still busy with its first call is killed, not waited for."""
+        if self._worker is not None:
+            self._worker.close(kill=self._pending)
+            self._worker = None
 
 
 class WorkerPool:

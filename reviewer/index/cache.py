@@ -154,6 +154,15 @@ class IndexCache:
             self._db.execute(f"DELETE FROM entries WHERE key IN ({','.join('?' * len(part))})", part)
         self._db.execute("COMMIT")
 
+    def is_empty(self) -> bool:
+        """True when nothing can be read from the cache (it is off, or holds no entry yet)."""
+        if self._db is None:
+            return True
+        try:
+            return self._db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
+        except sqlite3.Error:
+            return True
+
     # -- raw access --------------------------------------------------------------------------
 
     def _get(self, keys: list[str]) -> dict[str, Any]:

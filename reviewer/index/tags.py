@@ -18,11 +18,12 @@ from reviewer.index.refs import references
 from reviewer.index.spec import load_spec
 
 _MAIN = re.compile(
-    r"""__name__\s*==\s*['"]__main__['"]|^func\s+main\s*\(|\bfn\s+main\s*\(|static\s+void\s+[Mm]ain\s*\(|^int\s+main\s*\(""",
+    r"""__name__\s*==\s*['"]__main__['"]|^func\s+main\s*\(|\bfn\s+main\s*\(|static\s+void\s+[Mm]ain\s*\(|^int\s+main\s*\(|^fun\s+main\s*\(""",
     re.M,
 )
-_MAIN_HINTS = ("__main__", "func main", "fn main", "void main", "void Main", "int main")
-_CLOSING = re.compile(r"^[\s})\];,]*(?:end)?[\s})\];,]*$")
+_MAIN_HINTS = {"python": "__main__", "go": "func main", "rust": "fn main", "java": "void main",
+               "csharp": "void Main", "c": "int main", "cpp": "int main", "kotlin": "fun main"}
+_TOP_LINE = re.compile(r"^[^\s})\];,].*", re.M)  # an unindented line that is not just closing brackets
 
 
 @dataclass(slots=True)
@@ -47,10 +48,8 @@ def _tag_regex(language: str) -> re.Pattern[str] | None:
 
 def lexical_tags(path: str, text: str) -> Tags:
     language = language_for(path)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    tags = Tags(language=language, lines=len(lines), chars=len(text), has_main=_has_main(text))
+    n_lines = text.count("\n") + (0 if not text or text.endswith("\n") else 1)
+    tags = Tags(language=language, lines=n_lines, chars=len(text), has_main=_has_main(language, text))
     if has_tree_sitter(language):
         assert language is not None
         spec = load_spec(language)
@@ -65,16 +64,20 @@ def lexical_tags(path: str, text: str) -> Tags:
                     names.add(name)
                     defs += 1
             tags.defines = sorted(names)
-        top = [len(line) for line in lines if line and not line[0].isspace() and not _CLOSING.match(line)]
+        top = _TOP_LINE.findall(text)
         tags.outline_lines = len(top) + defs + defs // 2  # top-level lines, def headers, elision marks
-        tags.outline_chars = sum(top) + defs * 40
+        tags.outline_chars = sum(map(len, top)) + defs * 40
     else:
         tags.references = references(text)
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
         kept = plain_rows(lines)
         tags.outline_lines = len(kept) + 1
         tags.outline_chars = sum(len(lines[i]) for i in kept)
     return tags
 
 
-def _has_main(text: str) -> bool:
-    return any(h in text for h in _MAIN_HINTS) and bool(_MAIN.search(text))
+def _has_main(language: str | None, text: str) -> bool:
+    hint = _MAIN_HINTS.get(language or "")
+    return hint is not None and hint in text and bool(_MAIN.search(text))

@@ -1,42 +1,45 @@
 """``build_pack``: the packer's one entry point. It reads as the data flow:
 
-    scan -> redact -> count -> select -> render
+    scan -> tags -> focus -> rank -> fit (redact, outline, count) -> order -> render
 
 Each stage is a function in its own module; this file only wires them and enforces the budget.
+Only the files that may be shown are redacted, outlined and counted; everything is cached by
+content hash (``reviewer.index.cache``), so a second run reads instead of recomputing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from reviewer.config import Settings
 from reviewer.errors import InputError
-from reviewer.pack.model import Pack, PackedFile, SecretHit, Tier
-from reviewer.pack.render import Block, body, get_renderer, number_lines, render_tree
-from reviewer.pack.tokens import Tokenizer, get_tokenizer
-from reviewer.repo.scan import ScanResult, SourceFile, scan
+from reviewer.index.batch import WorkerPool
+from reviewer.index.cache import IndexCache
+from reviewer.index.languages import language_for
+from reviewer.index.outline import outline_text
+from reviewer.pack.fit import Selection, fit_budget
+from reviewer.pack.focus import build_focus, changed_files
+from reviewer.pack.model import Pack, PackedFile, Tier
+from reviewer.pack.order import order_files, read_history
+from reviewer.pack.prepare import Workbench, start_counter
+from reviewer.pack.rank import Ranking, rank_files
+from reviewer.pack.render import Renderer, get_renderer, render_tree
+from reviewer.repo.scan import ScanResult, scan
 from reviewer.repo.textio import count_lines
-from reviewer.security.secrets import redact
 
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_WINDOW = 1_048_576
-_SMALLEST_BLOCK = 16  # tokens: no file block is smaller than this
 
 
 def default_budget(settings: Settings) -> int:
     return settings.budget if settings.budget else max(1, DEFAULT_WINDOW - settings.reserve)
-
-
-@dataclass
-class Candidate:
-    """A readable file after redaction."""
-
-    source: SourceFile
-    text: str  # redacted
-    lines: int
 
 
 def build_pack(
@@ -48,16 +51,179 @@ def build_pack(
     trace: str | None = None,
     progress: Progress | None = None,
 ) -> Pack:
-    scanned = scan(root, settings, progress)
-    if not scanned.files:
-        raise InputError(
-            f"no text files to pack in {root}",
-            hint=_why_empty(scanned),
+    with IndexCache(settings) as cache, WorkerPool() as pool, ExitStack() as stack:
+        counter = None
+        if cache.is_empty() and pool.max_workers > 1:
+            # surely a cold run: start the workers and the token counter now, while the scan reads
+            counter = start_counter(settings)
+            stack.callback(counter.close)
+            pool.start(pool.max_workers)
+        scanned = scan(root, settings, progress)
+        if not scanned.files:
+            raise InputError(f"no text files to pack in {root}", hint=_why_empty(scanned))
+        history = _Background(read_history, scanned.root, scanned.is_git)
+        renderer = get_renderer(settings.style)
+        budget = default_budget(settings)
+        paths = [f.path for f in scanned.files]
+        changed = changed_files(scanned.root, diff_base, scanned.is_git) if diff_base else None
+        bench = Workbench(scanned.files, settings, renderer, cache, pool, progress)
+        stack.callback(bench.close)
+        bench.preload_tokenizer(counter)
+        frame = _Frame(scanned, renderer, bench, budget)
+        # the same files, options and task as a run before: its choices stand (every choice is
+        # a function of these), only the blocks are read back
+        key = _run_key(scanned, settings, budget, diff_base, changed, query, trace)
+        ranking, selection = _cached_run(cache, key, bench, frame, budget)
+        if selection is None:
+            tags = bench.load_tags()
+            focus = build_focus(scanned.root, paths, tags, diff_base=diff_base, query=query, trace=trace,
+                                is_git=scanned.is_git, changed=changed)
+            ranking = rank_files(paths, tags, focus)
+            est_full, est_outline = bench.estimates()
+            if progress is not None:
+                progress("fit", 0, 1)
+            selection = fit_budget(paths, ranking, est_full, est_outline, lambda: budget - frame.exact(),
+                                   bench.costs, estimated_budget=budget - frame.estimate)
+            if progress is not None:
+                progress("fit", 1, 1)
+            cache.put_json("run", {key: {"ranking": ranking.to_json(), "tiers": {
+                p: t for p, t in selection.tiers.items() if t != "listed"}, "reasons": selection.reasons}})
+        assert ranking is not None
+        fixed = frame.exact()
+        shown = [p for p in paths if selection.tiers[p] != "listed"]
+        ordered = order_files(shown, history.result(), [p for p in ranking.focused if p in set(shown)])
+        blocks = "".join(bench.blocks[(p, selection.tiers[p])][0] for p in ordered)
+        document = frame.header + blocks + frame.tree + frame.footer
+        files = _packed_files(paths, bench, ranking, selection)
+        secrets = bench.secrets({p: selection.tiers[p] for p in shown})
+    return Pack(
+        root=scanned.root.name or "repository",
+        text=document,
+        total_tokens=fixed + selection.used,
+        budget=budget,
+        tokenizer=bench.tokenizer_name,
+        style=renderer.style,
+        files=files,
+        excluded=list(scanned.excluded),
+        secrets=secrets,
+    )
+
+
+def _run_key(
+    scanned: ScanResult, settings: Settings, budget: int, diff_base: str | None, changed: list[str] | None,
+    query: str | None, trace: str | None,
+) -> str:
+    h = hashlib.sha256()
+    for f in scanned.files:
+        h.update(f"{f.path}\0{f.sha256}\n".encode("utf-8", "surrogateescape"))
+    task = [budget, settings.style, settings.tokenizer, settings.redact_secrets, diff_base, changed, query, trace]
+    h.update(json.dumps(task, ensure_ascii=False).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _cached_run(
+    cache: IndexCache, key: str, bench: Workbench, frame: _Frame, budget: int
+) -> tuple[Ranking | None, Selection | None]:
+    data = cache.get_json("run", [key]).get(key)
+    if not isinstance(data, dict):
+        return None, None
+    try:
+        ranking = Ranking.from_json(data["ranking"])
+        shown: dict[str, Tier] = {str(p): t for p, t in data["tiers"].items() if t in ("full", "outline")}
+        reasons = {str(p): str(r) for p, r in data["reasons"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, None
+    if set(ranking.scores) != set(bench.files) or not set(shown) <= set(bench.files):
+        return None, None
+    costs = bench.costs(list(shown.items()))
+    block_budget = budget - frame.exact()
+    if len(costs) != len(shown) or sum(costs.values()) > block_budget:
+        return None, None
+    tiers: dict[str, Tier] = dict.fromkeys(bench.files, "listed")
+    tiers.update(shown)
+    chosen = {p: costs[(p, t)] for p, t in shown.items()}
+    return ranking, Selection(tiers, chosen, sum(chosen.values()), block_budget, reasons)
+
+
+class _Background:
+    """A call run in a thread (for work that waits on a subprocess, such as git)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, *args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+class _Frame:
+    """The header, the directory tree and the footer. The header names no counts and the tree
+    comes after the files: adding a file must not change the start of the pack (see
+    ``reviewer.pack.order``). The tree is collapsed when the whole of it would not fit. Its exact
+    count is taken only when the fit asks for it, so the tokenizer can load meanwhile."""
+
+    def __init__(self, scanned: ScanResult, renderer: Renderer, bench: Workbench, budget: int) -> None:
+        self.renderer, self.bench, self.budget = renderer, bench, budget
+        self.paths = [f.path for f in scanned.files]
+        self.header = renderer.header(scanned.root.name or "repository", {})
+        self.footer = renderer.footer()
+        self.tree = renderer.tree(render_tree(self.paths))
+        parts = self.header + self.tree + self.footer
+        self.estimate = int(0.35 * len(parts) + 2 * parts.count("\n")) + 64
+        self.tokens: int | None = None
+
+    def exact(self) -> int:
+        if self.tokens is None:
+            fixed = self.bench.count_texts([self.header, self.tree, self.footer])
+            if sum(fixed) > self.budget:
+                for depth in (2, 1, 0):
+                    self.tree = self.renderer.tree(render_tree(self.paths, collapse_below=depth))
+                    fixed[1] = self.bench.count_texts([self.tree])[0]
+                    if sum(fixed) <= self.budget:
+                        break
+            if sum(fixed) > self.budget:
+                raise InputError(
+                    f"a budget of {self.budget:,} tokens cannot hold even the repository's header and tree "
+                    f"({sum(fixed):,} tokens)",
+                    hint="raise --budget or narrow the files with --include/--exclude",
+                )
+            self.tokens = sum(fixed)
+        return self.tokens
+
+
+def _packed_files(paths: list[str], bench: Workbench, ranking: Ranking, selection: Selection) -> list[PackedFile]:
+    out: list[PackedFile] = []
+    for path in paths:
+        tier = selection.tiers[path]
+        reason = selection.reasons.get(path, "")
+        why = ranking.reasons.get(path, "")
+        if tier == "full":
+            text = bench.texts[path]
+        elif tier == "outline":
+            text = outline_text(bench.outlines[path])
+            if bench.outline_kinds.get(path) == "plain":
+                reason += " (plain outline)"
+        else:
+            text = ""
+        lines = count_lines(bench.files[path].text)
+        out.append(
+            PackedFile(
+                path, tier, text, selection.costs.get(path, 0), lines, language=language_for(path),
+                reason=f"{reason}; {why}" if why else reason, rank=ranking.scores.get(path, 0.0),
+            )
         )
-    candidates, secrets = _redact(scanned, settings, progress)
-    tokenizer = get_tokenizer(settings.tokenizer)
-    budget = default_budget(settings)
-    return _fit_and_render(scanned, candidates, secrets, tokenizer, budget, settings, progress)
+    return out
 
 
 def _why_empty(scanned: ScanResult) -> str:
@@ -68,95 +234,3 @@ def _why_empty(scanned: ScanResult) -> str:
         reasons[e.reason] = reasons.get(e.reason, 0) + 1
     listed = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     return f"every file was excluded: {listed}"
-
-
-def _redact(
-    scanned: ScanResult, settings: Settings, progress: Progress | None
-) -> tuple[list[Candidate], list[SecretHit]]:
-    out: list[Candidate] = []
-    secrets: list[SecretHit] = []
-    total = len(scanned.files)
-    for i, f in enumerate(scanned.files, 1):
-        text = f.text
-        if settings.redact_secrets:
-            red = redact(f.path, text)
-            text = red.text
-            secrets.extend(red.hits)
-        out.append(Candidate(f, text, count_lines(text)))
-        if progress is not None and (i % 64 == 0 or i == total):
-            progress("redact", i, total)
-    return out, secrets
-
-
-def _fit_and_render(
-    scanned: ScanResult,
-    candidates: list[Candidate],
-    secrets: list[SecretHit],
-    tokenizer: Tokenizer,
-    budget: int,
-    settings: Settings,
-    progress: Progress | None,
-) -> Pack:
-    renderer = get_renderer(settings.style)
-    name = scanned.root.name or "repository"
-    header = renderer.header(name, {"files": len(candidates)})
-    footer = renderer.footer()
-    paths = [c.source.path for c in candidates]
-    tree = renderer.tree(render_tree(paths))
-    fixed = tokenizer.count_batch([header, tree, footer])
-    if sum(fixed) > budget:
-        for depth in (2, 1, 0):
-            tree = renderer.tree(render_tree(paths, collapse_below=depth))
-            fixed[1] = tokenizer.count(tree)
-            if sum(fixed) <= budget:
-                break
-    if sum(fixed) > budget:
-        raise InputError(
-            f"a budget of {budget:,} tokens cannot hold even the repository's header and tree "
-            f"({sum(fixed):,} tokens)",
-            hint="raise --budget or narrow the files with --include/--exclude",
-        )
-    remaining = budget - sum(fixed)
-    taken: dict[str, tuple[str, int]] = {}  # path -> (rendered block, its tokens)
-    body_tokens: dict[str, int] = {}
-    # In path order, each file whole while it fits; files are counted in batches only as far as
-    # the budget needs (ranking decides the order in a later stage).
-    batch = 64
-    for start in range(0, len(candidates), batch):
-        if remaining < _SMALLEST_BLOCK:
-            break
-        chunk = candidates[start : start + batch]
-        blocks = [Block(c.source.path, "full", c.lines, number_lines(c.text)) for c in chunk]
-        bodies = [body(b) for b in blocks]
-        counts = tokenizer.count_batch(bodies)
-        heads = [renderer.head(b, n, t) for b, n, t in zip(blocks, counts, bodies, strict=True)]
-        tails = [renderer.tail(b, t) for b, t in zip(blocks, bodies, strict=True)]
-        frame = tokenizer.count_batch(heads + tails)
-        for i, c in enumerate(chunk):
-            body_tokens[c.source.path] = counts[i]
-            cost = frame[i] + counts[i] + frame[len(chunk) + i]
-            if cost <= remaining:
-                taken[c.source.path] = (heads[i] + bodies[i] + tails[i], cost)
-                remaining -= cost
-        if progress is not None:
-            progress("fit", min(start + batch, len(candidates)), len(candidates))
-    document = header + tree + "".join(taken[p][0] for p in paths if p in taken) + footer
-    files: list[PackedFile] = []
-    for c in candidates:
-        path = c.source.path
-        if path in taken:
-            files.append(PackedFile(path, "full", c.text, taken[path][1], c.lines, reason="fits in path order"))
-        else:
-            tier: Tier = "listed"
-            files.append(PackedFile(path, tier, "", 0, c.lines, reason="over budget"))
-    return Pack(
-        root=name,
-        text=document,
-        total_tokens=budget - remaining,
-        budget=budget,
-        tokenizer=tokenizer.name,
-        style=renderer.style,
-        files=files,
-        excluded=list(scanned.excluded),
-        secrets=sorted(secrets, key=lambda s: (s.path, s.line)),
-    )

@@ -1,0 +1,175 @@
+"""The task's focus: which files and symbols a review diff, a question or a stack trace points at.
+
+- ``--diff BASE``: the files changed between the merge base of BASE and HEAD and the work tree
+  (committed, staged, unstaged and new untracked files).
+- ``--trace``: the repository files of the trace's frames (the crash site weighs most) and the
+  functions named in them.
+- ``--query``: paths and modules named in the question, code-like identifiers that a file
+  defines, and BM25 over paths, defined names and used identifiers.
+
+The focus seeds personalized PageRank (``reviewer.pack.rank``); its ``focused`` files are packed
+whole first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewer.errors import InputError
+from reviewer.index.tags import Tags
+from reviewer.pack.lexical import build_bm25, query_terms
+from reviewer.pack.trace import PathMatcher, parse_trace
+
+_PATHLIKE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]\w{0,5})(?![\w/])")
+_DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")
+_IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
+_MAX_DEFINERS = 8  # a name defined in more files than this says little about where to look
+_BM25_TOP = 12
+
+
+@dataclass
+class Focus:
+    files: dict[str, float] = field(default_factory=dict)  # path -> personalization weight
+    focused: list[str] = field(default_factory=list)  # packed whole first, most important first
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    symbols: dict[str, float] = field(default_factory=dict)  # defined names the task names
+
+    def add(self, path: str, weight: float, reason: str, *, whole: bool = False) -> None:
+        self.files[path] = self.files.get(path, 0.0) + weight
+        why = self.reasons.setdefault(path, [])
+        if reason not in why:
+            why.append(reason)
+        if whole and path not in self.focused:
+            self.focused.append(path)
+
+    def __bool__(self) -> bool:
+        return bool(self.files)
+
+
+def build_focus(
+    root: Path,
+    paths: Sequence[str],
+    tags: Mapping[str, Tags],
+    *,
+    diff_base: str | None = None,
+    query: str | None = None,
+    trace: str | None = None,
+    is_git: bool = True,
+    changed: Sequence[str] | None = None,
+) -> Focus:
+    """``changed``: the files of ``changed_files(root, diff_base)`` when the caller has them."""
+    focus = Focus()
+    present = set(paths)
+    if diff_base:
+        for path in changed if changed is not None else changed_files(root, diff_base, is_git):
+            if path in present:
+                focus.add(path, 1.0, f"changed since {diff_base}", whole=True)
+    if not (trace or query):
+        return focus
+    definers = _definers(tags)
+    matcher = PathMatcher(paths)
+    if trace:
+        _trace_focus(focus, trace, matcher, definers)
+    if query:
+        _query_focus(focus, query, matcher, definers, paths, tags)
+    # the most important first; ties in path order
+    focus.focused.sort(key=lambda p: (-focus.files.get(p, 0.0), p))
+    return focus
+
+
+def changed_files(root: Path, base: str, is_git: bool) -> list[str]:
+    from reviewer.repo.git import run_git
+
+    if not is_git:
+        raise InputError("--diff needs a git repository", hint=f"{root.name} is not a git work tree")
+    ok = run_git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False)
+    if ok.returncode != 0:
+        raise InputError(f"--diff: unknown revision {base!r}", hint="name a branch, tag or commit, e.g. --diff main")
+    mb = run_git(root, "merge-base", base, "HEAD", check=False)
+    since = mb.stdout.decode().strip() if mb.returncode == 0 and mb.stdout.strip() else base
+    out = run_git(root, "diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", since, "--")
+    names = [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    new = run_git(root, "ls-files", "--others", "--exclude-standard", "-z", check=False)
+    names += [p for p in new.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return sorted(set(names))
+
+
+def _definers(tags: Mapping[str, Tags]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in sorted(tags):
+        for name in tags[path].defines:
+            out.setdefault(name, []).append(path)
+    return out
+
+
+def _trace_focus(focus: Focus, trace: str, matcher: PathMatcher, definers: dict[str, list[str]]) -> None:
+    frames = parse_trace(trace)
+    depth = 0
+    for frame in frames:
+        path = matcher.match(frame.path)
+        if path is None:
+            continue
+        weight = max(0.25, 0.75**depth)
+        where = f"line {frame.line}" + (f", in {frame.function}" if frame.function else "")
+        focus.add(path, 2.0 * weight, f"trace frame ({where})", whole=depth < 12)
+        depth += 1
+        if frame.function:
+            focus.symbols[frame.function] = focus.symbols.get(frame.function, 0.0) + weight
+            owners = definers.get(frame.function, [])
+            if 0 < len(owners) <= _MAX_DEFINERS:
+                for owner in owners:
+                    if owner != path:
+                        focus.add(owner, 0.5 * weight / len(owners), f"defines {frame.function} (trace)")
+
+
+def _query_focus(
+    focus: Focus,
+    query: str,
+    matcher: PathMatcher,
+    definers: dict[str, list[str]],
+    paths: Sequence[str],
+    tags: Mapping[str, Tags],
+) -> None:
+    # paths and modules written out
+    for written in _PATHLIKE.findall(query):
+        path = matcher.match(written)
+        if path is not None:
+            focus.add(path, 2.0, f"named in the question ({written})", whole=True)
+    present = set(paths)
+    for dotted in _DOTTED.findall(query):
+        parts = dotted.split(".")
+        for k in range(len(parts), 1, -1):
+            base = "/".join(parts[:k])
+            hit = next((c for c in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py") if c in present), None)
+            if hit:
+                focus.add(hit, 1.5, f"module {'.'.join(parts[:k])} named in the question", whole=True)
+                break
+    # code-like identifiers that some file defines
+    names = dict.fromkeys(_IDENT.findall(query))
+    for name in names:
+        owners = definers.get(name)
+        if not owners or len(owners) > _MAX_DEFINERS:
+            continue
+        code_like = "_" in name.strip("_") or any(c.isupper() for c in name[1:]) or re.search(
+            rf"(?:\b{re.escape(name)}\s*\(|`{re.escape(name)}|\.{re.escape(name)}\b|\b{re.escape(name)}\.)", query
+        ) is not None
+        weight = (1.0 if code_like else 0.3) / len(owners)
+        focus.symbols[name] = focus.symbols.get(name, 0.0) + weight
+        for owner in owners:
+            focus.add(owner, weight, f"defines {name}", whole=code_like and len(owners) <= 3)
+    # BM25 over paths, defined names and used identifiers
+    terms = query_terms(query)
+    if not terms:
+        return
+    vocab = set(terms)
+    index = build_bm25(paths, {p: tags[p].defines for p in paths}, {p: tags[p].references for p in paths}, vocab)
+    scores = index.scores(terms)
+    if not scores:
+        return
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_BM25_TOP]
+    top = ranked[0][1] or 1.0
+    for i, (path, score) in enumerate(ranked):
+        rel = score / top
+        focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})", whole=i < 3 and rel >= 0.6)
