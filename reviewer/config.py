@@ -12,16 +12,18 @@ Functions receive the ``Settings`` they need as an argument; nothing reads a glo
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reviewer.errors import ConfigError
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
+_HOUR_RANGE = re.compile(r"([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d")
 
 
 class ModelInfo(BaseModel):
@@ -35,6 +37,20 @@ class ModelInfo(BaseModel):
     input_cache_miss: float = 0.0
     output: float = 0.0
     thinking: bool = False
+    # Time-of-day billing (DeepSeek): the prices above are the peak (list) prices; outside
+    # ``peak_hours_utc`` ("HH:MM-HH:MM" ranges, on weekdays only when ``peak_weekdays_only``)
+    # they are multiplied by ``off_peak_factor``. No ranges: one price at all hours.
+    off_peak_factor: float = Field(default=1.0, ge=0.0, le=1.0)
+    peak_hours_utc: list[str] = Field(default_factory=list)
+    peak_weekdays_only: bool = True
+
+    @field_validator("peak_hours_utc")
+    @classmethod
+    def _hour_ranges(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not _HOUR_RANGE.fullmatch(item.strip()):
+                raise ValueError(f"{item!r} is not a range like '01:00-04:00'")
+        return [v.strip() for v in value]
 
 
 class BackendProfile(BaseModel):
@@ -47,6 +63,10 @@ class BackendProfile(BaseModel):
     api_key_env: str | None = None
     model: str | None = None
     fim_path: str | None = None
+    # Send the answer's JSON Schema in response_format by default, in this style:
+    # "json_object" ({"type": "json_object", "schema": ...}: llama.cpp) or "json_schema"
+    # (OpenAI structured outputs: vLLM, SGLang). None: only with --json-schema.
+    json_schema: Literal["json_object", "json_schema"] | None = None
 
 
 class Settings(BaseModel):

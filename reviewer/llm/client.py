@@ -2,15 +2,19 @@
 
 - Thinking and effort are sent the way each backend takes them: DeepSeek ``thinking`` +
   ``reasoning_effort``; vLLM ``chat_template_kwargs``; nothing for a generic server.
-- JSON mode is ``response_format={"type": "json_object"}`` (DeepSeek rejects json_schema); with
-  ``json_schema`` set the schema rides along for servers that constrain output with it.
+- JSON mode is ``response_format={"type": "json_object"}``. With a schema and a ``schema_style``
+  the answer's JSON Schema rides along for servers that constrain output with it: "json_object"
+  (``{"type": "json_object", "schema": ...}``, llama.cpp) or "json_schema" (OpenAI structured
+  outputs, vLLM and SGLang). Never for DeepSeek, which takes json_object only.
 - 429, 500, 502, 503, 504 and connection errors are retried with exponential backoff and jitter,
   honouring Retry-After, within ``max_retries``; 400, 401, 402, 403, 404 and 422 fail at once with
   a message that says what to do. A blank answer is retried too.
 - One absolute deadline covers the whole call, retries included: the request runs in a worker
   thread and is aborted when time is up, so keep-alive blank lines cannot stretch it.
 - Usage is recorded (prompt, cache hit and miss, completion, reasoning tokens, the model id the
-  server reports) and priced from the model table.
+  server reports) and priced from the model table at the time of the answer (peak or off-peak).
+- The reasoning text is read from ``reasoning_content`` (DeepSeek, older vLLM) or ``reasoning``
+  (newer vLLM).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import openai
 from reviewer.config import ModelInfo
 from reviewer.errors import BackendError
 from reviewer.llm.backends import Backend
+from reviewer.llm.pricing import price
 from reviewer.review.model import Usage
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -54,14 +59,6 @@ class ChatAnswer:
     usage: Usage = field(default_factory=Usage)
 
 
-def price(info: ModelInfo, usage: Usage) -> float:
-    return (
-        usage.cache_hit_tokens * info.input_cache_hit
-        + usage.cache_miss_tokens * info.input_cache_miss
-        + usage.completion_tokens * info.output
-    ) / 1_000_000
-
-
 class ChatClient:
     def __init__(
         self,
@@ -72,6 +69,7 @@ class ChatClient:
         max_retries: int = 5,
         stream: bool = True,
         json_schema: dict[str, Any] | None = None,
+        schema_style: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         backoff_base: float = 1.0,
     ) -> None:
@@ -81,6 +79,7 @@ class ChatClient:
         self.max_retries = max_retries
         self.stream = stream
         self.json_schema = json_schema
+        self.schema_style = schema_style if json_schema is not None else None
         self._sleep = sleep
         self._backoff_base = backoff_base
 
@@ -99,16 +98,21 @@ class ChatClient:
                 kwargs["reasoning_effort"] = effort
             extra["chat_template_kwargs"] = kwargs
         if json_mode:
-            fmt: dict[str, Any] = {"type": "json_object"}
-            if self.json_schema is not None and self.backend.kind != "deepseek":
-                fmt["schema"] = self.json_schema
-            body["response_format"] = fmt
+            body["response_format"] = self._response_format()
         if self.stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         if extra:
             body["extra_body"] = extra
         return body
+
+    def _response_format(self) -> dict[str, Any]:
+        style = None if self.backend.kind == "deepseek" else self.schema_style
+        if style == "json_object":
+            return {"type": "json_object", "schema": self.json_schema}
+        if style == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": self.json_schema}}
+        return {"type": "json_object"}
 
     # -- the call ----------------------------------------------------------------------------
     def chat(
@@ -186,8 +190,7 @@ class ChatClient:
             resp = client.chat.completions.create(**body)
             choice = resp.choices[0]
             msg = choice.message
-            extra = getattr(msg, "model_extra", None) or {}
-            reasoning = extra.get("reasoning_content") or getattr(msg, "reasoning_content", None) or ""
+            reasoning = _reasoning(msg) or ""
             usage = self._usage(resp.usage, resp.model)
             return ChatAnswer(msg.content or "", reasoning, choice.finish_reason or "", resp.model or "", usage)
         except openai.APIStatusError as exc:
@@ -220,11 +223,10 @@ class ChatClient:
                 usage_obj = chunk.usage
             for choice in chunk.choices or []:
                 delta = choice.delta
-                extra = getattr(delta, "model_extra", None) or {}
                 if delta.content:
                     content.append(delta.content)
                     received += len(delta.content)
-                r = extra.get("reasoning_content") or getattr(delta, "reasoning_content", None)
+                r = _reasoning(delta)
                 if r:
                     reasoning.append(r)
                     received += len(r)
@@ -270,6 +272,16 @@ class _Retryable(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+
+def _reasoning(message: Any) -> str | None:
+    """The thinking text of a message or delta: ``reasoning_content`` or vLLM's ``reasoning``."""
+    extra = getattr(message, "model_extra", None) or {}
+    for key in ("reasoning_content", "reasoning"):
+        value = extra.get(key) or getattr(message, key, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _retry_after(response: httpx.Response | None) -> float | None:

@@ -92,6 +92,9 @@ def print_estimate(console: Console, estimate: dict[str, object]) -> None:
             table.add_row(key.replace("_", " "), f"{value:,}" if isinstance(value, int) else str(value))
     if "cost_usd_cache_miss" in estimate:
         priced = estimate.get("priced", True)
-        table.add_row("cost, all cache miss", f"${estimate['cost_usd_cache_miss']:.4f}" + ("" if priced else " (no prices for this model)"))
-        table.add_row("cost, pack cached", f"${estimate['cost_usd_cache_hit']:.4f}")
+        tier = estimate.get("price_tier")
+        at = f" ({tier} prices, now)" if tier else ""
+        table.add_row("cost, all cache miss", f"${estimate['cost_usd_cache_miss']:.4f}" + at
+                      + ("" if priced else " (no prices for this model)"))
+        table.add_row("cost, pack cached", f"${estimate['cost_usd_cache_hit']:.4f}" + at)
     console.print(table)

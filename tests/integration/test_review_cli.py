@@ -87,13 +87,18 @@ def test_dry_run_prints_tokens_and_cost_and_sends_nothing(vulnerable: Path) -> N
         assert server.chat_requests() == []
     assert proc.returncode == 0, proc.stderr
     assert "prompt tokens" in proc.stdout and "cost, all cache miss" in proc.stdout and "$" in proc.stdout
-    assert "deepseek-v4-flash" in proc.stdout
+    assert "deepseek-flash" in proc.stdout and "peak prices, now" in proc.stdout
 
 
 def test_dry_run_needs_no_key(vulnerable: Path) -> None:
     proc = run("review", str(vulnerable), "--dry-run")
     assert proc.returncode == 0, proc.stderr
-    assert "deepseek-v4-flash" in proc.stdout and "cost, pack cached" in proc.stdout
+    assert "deepseek-flash" in proc.stdout and "cost, pack cached" in proc.stdout
+    proc = run("review", str(vulnerable), "--dry-run", "--format", "json")
+    estimate = json.loads(proc.stdout)["estimate"]
+    assert estimate["model"] == "deepseek-flash" and estimate["price_tier"] in ("peak", "off-peak")
+    assert estimate["prompt_tokens"] > estimate["pack_tokens"] > 0
+    assert 0 < estimate["cost_usd_cache_hit"] < estimate["cost_usd_cache_miss"]
 
 
 def test_review_diff_sends_the_change_first(vulnerable: Path) -> None:
