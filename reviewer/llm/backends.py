@@ -31,6 +31,7 @@ class Backend:
     api_key: str
     model: str
     fim_path: str | None = None
+    json_schema: str | None = None  # schema style this server takes by default (see BackendProfile)
 
     def __repr__(self) -> str:  # never show the key
         return f"Backend(name={self.name!r}, kind={self.kind!r}, base_url={self.base_url!r}, model={self.model!r})"
@@ -66,4 +67,18 @@ def resolve_backend(
     model = settings.model or profile.model
     if not model:
         raise ConfigError(f"backend {name!r} needs a model", hint="pass --model NAME")
-    return Backend(name, profile.kind, base_url.rstrip("/"), key or "not-needed", model, profile.fim_path)
+    return Backend(name, profile.kind, base_url.rstrip("/"), key or "not-needed", model, profile.fim_path,
+                   profile.json_schema)
+
+
+def schema_style(backend: Backend, requested: bool) -> str | None:
+    """How to send the answer's JSON Schema to ``backend``, or None not to send it: the profile's
+    own style; else, with ``--json-schema``, structured outputs for vLLM and llama.cpp's
+    ``json_object`` + ``schema`` for other servers. DeepSeek takes no schema."""
+    if backend.kind == "deepseek":
+        return None
+    if backend.json_schema:
+        return backend.json_schema
+    if not requested:
+        return None
+    return "json_schema" if backend.kind == "vllm" else "json_object"

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from reviewer.config import ModelInfo, Settings
 from reviewer.errors import BackendError, InputError
-from reviewer.findings import Finding, findings_json_schema, sort_findings
-from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend
+from reviewer.findings import Finding, sort_findings
+from reviewer.llm import pricing
+from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend, schema_style
 from reviewer.llm.client import ChatAnswer, ChatClient
 from reviewer.pack.model import Pack
 from reviewer.pack.packer import DEFAULT_WINDOW, build_pack
@@ -28,6 +29,7 @@ from reviewer.review.ground import ground, merge
 from reviewer.review.model import Dropped, ReviewResult, Usage
 from reviewer.review.parse import ParseError, parse_answer
 from reviewer.review.prompts import fill, load_prompt
+from reviewer.review.schema import answer_schema
 from reviewer.security.secrets import redact
 
 Progress = Callable[[str, int, int], None]
@@ -39,6 +41,7 @@ ANSWER_RESERVE = 8_192  # tokens assumed for the answer when estimating cost
 class _Task:
     name: str  # review | review_diff | ask
     text: str  # the filled task prompt (after the pack)
+    schema: dict[str, object] | None = None  # the answer's JSON Schema (shown, and sent where taken)
 
 
 def review(
@@ -73,7 +76,6 @@ def review(
     shown_anywhere = set().union(*(set(p.shown) for p in packs))
     passthrough = [f for f in analyzer_findings if f.path not in shown_anywhere]
     focus = _focus_text(settings.focus)
-    schema = json.dumps(findings_json_schema(), indent=1)
     if settings.max_cost is not None and len(packs) > 1 and not dry_run:
         total = 0.0
         for p in packs:
@@ -94,6 +96,8 @@ def review(
             if hints
             else ""
         )
+        answer = answer_schema(with_hints=bool(hints))
+        schema = json.dumps(answer, indent=1)
         if diff_base:
             task = fill(load_prompt("review_diff", root), BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus,
                         SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
@@ -105,7 +109,7 @@ def review(
         if extra_context:
             task = f"{extra_context.rstrip()}\n\n{task}"
         part = _result_for(p, backend)
-        _run_model(root, settings, backend, p, _Task(name, task), hints, [], part, progress, dry_run)
+        _run_model(root, settings, backend, p, _Task(name, task, answer), hints, [], part, progress, dry_run)
         merged_result = part if merged_result is None else _combine(merged_result, part)
     assert merged_result is not None
     final = _combine(result, merged_result, files_from_first=True)
@@ -190,9 +194,9 @@ def ask(
             what += f"\n\nThe user adds: {question}"
     else:
         what = f"The user asks:\n\n<question>\n{question}\n</question>"
-    schema = json.dumps(findings_json_schema(), indent=1)
-    task = fill(load_prompt("ask", root), TASK=what, SCHEMA=schema)
-    return _run_model(root, settings, backend, pack, _Task("ask", task), [], [], result, progress, dry_run)
+    answer = answer_schema(with_answer=True)
+    task = fill(load_prompt("ask", root), TASK=what, SCHEMA=json.dumps(answer, indent=1))
+    return _run_model(root, settings, backend, pack, _Task("ask", task, answer), [], [], result, progress, dry_run)
 
 
 # -- stages ----------------------------------------------------------------------------------
@@ -261,9 +265,9 @@ def _estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: l
     tok = get_tokenizer(settings.tokenizer)
     prompt = sum(tok.count_batch([m["content"] for m in messages]))
     out = min(ANSWER_RESERVE, _max_tokens(settings, info))
-    miss = (prompt * info.input_cache_miss + out * info.output) / 1e6
-    hit = (pack.total_tokens * info.input_cache_hit + (prompt - pack.total_tokens) * info.input_cache_miss
-           + out * info.output) / 1e6
+    cached = min(pack.total_tokens, prompt)
+    miss = pricing.cost(info, miss=prompt, output=out)
+    hit = pricing.cost(info, hit=cached, miss=prompt - cached, output=out)
     return {
         "backend": backend.name,
         "model": backend.model,
@@ -273,7 +277,8 @@ def _estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: l
         "answer_tokens_assumed": out,
         "cost_usd_cache_miss": round(miss, 6),
         "cost_usd_cache_hit": round(hit, 6),
-        "priced": bool(info.input_cache_miss or info.output),
+        "priced": pricing.priced(info),
+        "price_tier": pricing.tier(info),
     }
 
 
@@ -307,13 +312,15 @@ def _run_model(
             f"estimated cost ${estimate['cost_usd_cache_miss']:.4f} is over --max-cost ${settings.max_cost:.4f}",
             hint="lower --budget, narrow with --include/--exclude, or raise --max-cost",
         )
+    style = schema_style(backend, settings.json_schema)
     client = ChatClient(
         backend,
         info,
         timeout=settings.timeout,
         max_retries=settings.max_retries,
         stream=settings.stream,
-        json_schema=findings_json_schema() if settings.json_schema else None,
+        json_schema=task.schema if style else None,
+        schema_style=style,
         backoff_base=settings.backoff,
     )
     answer = client.chat(messages, effort=settings.effort, max_tokens=_max_tokens(settings, info), progress=progress)

@@ -264,3 +264,71 @@ def test_repository_larger_than_the_window_is_reviewed_in_chunks(make_repo: Make
     titles = {f.title for f in result.findings}
     assert "eval in 0" in titles
     assert result.usage.calls == 3
+
+
+@pytest.mark.parametrize(("backend", "flag", "expected"), [
+    ("openai", True, "json_object+schema"),
+    ("vllm", True, "json_schema"),
+    ("openai", False, "json_object"),
+    ("deepseek", True, "json_object"),  # DeepSeek takes no schema, whatever the flag says
+])
+def test_response_format_per_backend(repo: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch,
+                                     backend: str, flag: bool, expected: str) -> None:
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
+    server.script(Reply(content=answer(finding())))
+    review(repo, settings_for(repo, server, backend=backend, json_schema=flag))
+    fmt = server.chat_requests()[0].body["response_format"]
+    if expected == "json_object":
+        assert fmt == {"type": "json_object"}
+    elif expected == "json_object+schema":
+        assert fmt["type"] == "json_object" and fmt["schema"]["required"] == ["findings"]
+    else:
+        assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["required"] == ["findings"]
+
+
+def test_a_profile_can_ask_for_the_schema_by_default(repo: Path, server: FakeOpenAI) -> None:
+    (repo / ".reviewer.toml").write_text('[backends.llamacpp]\nkind = "openai"\njson_schema = "json_object"\n')
+    server.script(Reply(content=answer(
+        finding(category="bug", title="Off by one", start_line=11, end_line=11, evidence="for i in range(len(items) + 1):"),
+        answer="It reads past the end.")))
+    result = ask(repo, settings_for(repo, server, backend="llamacpp"), question="why does total() crash?")
+    fmt = server.chat_requests()[0].body["response_format"]
+    assert fmt["type"] == "json_object" and fmt["schema"]["required"] == ["answer", "findings"]
+    assert '"answer"' in server.chat_requests()[0].body["messages"][-1]["content"]  # the same schema is shown
+    assert result.answer == "It reads past the end."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_body_cut_off_mid_way_is_retried(repo: Path, server: FakeOpenAI, stream: bool) -> None:
+    server.script(Reply(content=answer(finding()), truncate=True), Reply(content=answer(finding())))
+    result = review(repo, settings_for(repo, server, stream=stream))
+    assert len(result.findings) == 1 and result.usage.retries == 1
+    assert len(server.chat_requests()) == 2
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_reasoning_text_from_deepseek_and_vllm(server: FakeOpenAI, field: str, stream: bool) -> None:
+    from reviewer.config import ModelInfo
+    from reviewer.llm.backends import Backend
+    from reviewer.llm.client import ChatClient
+
+    server.script(Reply(content="{}", reasoning="let me think", reasoning_field=field))
+    backend = Backend("vllm", "vllm", server.base_url, "k", "m")
+    got = ChatClient(backend, ModelInfo(), timeout=10, stream=stream).chat([{"role": "user", "content": "hi"}])
+    assert got.reasoning == "let me think" and got.content == "{}"
+
+
+def test_usage_is_priced_from_the_table(repo: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.llm import pricing
+
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
+    server.script(Reply(content=answer(finding()), reasoning="hmm", model="deepseek-v4-pro-0813"))
+    s = settings_for(repo, server, backend="deepseek", model="deepseek-v4-pro")
+    u = review(repo, s).usage
+    assert (u.prompt_tokens, u.cache_hit_tokens, u.cache_miss_tokens, u.reasoning_tokens) == (1000, 600, 400, 5)
+    assert u.model == "deepseek-v4-pro-0813"  # the id the server reports
+    info = s.model_info("deepseek-v4-pro")
+    peak = (600 * 0.044 + 400 * 1.32 + u.completion_tokens * 3.96) / 1e6
+    assert u.cost_usd == pytest.approx(peak) or u.cost_usd == pytest.approx(peak * info.off_peak_factor)
+    assert pricing.priced(info)
