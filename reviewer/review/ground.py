@@ -19,6 +19,7 @@ from reviewer.review.model import Dropped
 _PREFIX = re.compile(r"^\s*\d+\s*\|\s?")
 _WS = re.compile(r"\s+")
 NEAR = 40  # lines: how far evidence may sit from the cited lines
+MIN_EVIDENCE = 4  # non-blank characters: "}" or "if" quotes nothing in particular
 
 
 @dataclass
@@ -57,12 +58,12 @@ def locate(evidence: str, lines: list[str], near: int) -> tuple[int, int] | None
             )
         if ok and (best is None or abs(i + 1 - near) < abs(best[0] - near)):
             best = (i + 1, i + n)
-    if best is None and n > 1:
-        # the joined text may still be there when the model re-wrapped lines
+    if best is None:
+        # the joined text may still be there when the model re-wrapped or joined lines
         joined = "".join(wanted)
         for i in range(len(norm)):
             acc = ""
-            for j in range(i, min(len(norm), i + n * 3)):
+            for j in range(i, min(len(norm), i + max(n * 3, 4))):
                 acc += norm[j]
                 if joined in acc:
                     if best is None or abs(i + 1 - near) < abs(best[0] - near):
@@ -91,6 +92,9 @@ def ground(findings: list[Finding], shown: set[str], read_lines: Callable[[str],
             continue
         if f.start_line > len(lines):
             out.dropped.append(Dropped(f.title, path, f.start_line, "line-out-of-range"))
+            continue
+        if len("".join(_clean_evidence(f.evidence))) < MIN_EVIDENCE:
+            out.dropped.append(Dropped(f.title, path, f.start_line, "evidence-too-short"))
             continue
         span = locate(f.evidence, lines, f.start_line)
         if span is None:

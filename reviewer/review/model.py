@@ -40,7 +40,9 @@ class Dropped:
     title: str
     path: str
     start_line: int
-    reason: str  # unknown-path | line-out-of-range | evidence-not-found | invalid-schema | duplicate
+    # unknown-path | unreadable | line-out-of-range | evidence-too-short | evidence-not-found |
+    # evidence-far-from-lines | invalid-schema[: field] | unparseable | duplicate
+    reason: str
 
 
 @dataclass
