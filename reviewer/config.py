@@ -104,6 +104,7 @@ class Settings(BaseModel):
     fail_on: Severity | None = None
     analyzers: list[str] = Field(default_factory=lambda: ["all"])
     show_rejected: bool = False
+    prompt_overrides: bool = True  # use the repository's .reviewer/prompts/ (off for untrusted changes)
     # tables
     backends: dict[str, BackendProfile] = Field(default_factory=dict)
     models: dict[str, ModelInfo] = Field(default_factory=dict)

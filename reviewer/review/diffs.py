@@ -9,9 +9,9 @@ from reviewer.repo import git
 from reviewer.security.secrets import redact
 
 
-def change_diff(root: Path, base: str, head: str | None = None) -> tuple[str, list[str]]:
-    """(unified diff from merge-base(base, head) to head or the work tree, changed paths).
-    Secrets in the diff are redacted like everything else sent."""
+def change_diff(root: Path, base: str, head: str | None = None) -> tuple[str, list[str], int]:
+    """(unified diff from merge-base(base, head) to head or the work tree, changed paths, secrets
+    redacted). Secrets in the diff are redacted like everything else sent."""
     if not git.is_work_tree(root):
         raise InputError("--diff needs a git repository")
     target = head or "HEAD"
@@ -28,4 +28,5 @@ def change_diff(root: Path, base: str, head: str | None = None) -> tuple[str, li
     diff = git.run_git(root, *args, "--").stdout.decode("utf-8", "replace")
     names = git.run_git(root, *args, "--name-only", "-z", "--").stdout
     paths = sorted({p for p in names.decode("utf-8", "surrogateescape").split("\0") if p})
-    return redact("change.diff", diff).text, paths
+    clean = redact("change.diff", diff)
+    return clean.text, paths, len(clean.hits)

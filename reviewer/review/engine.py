@@ -28,7 +28,7 @@ from reviewer.review.diffs import change_diff
 from reviewer.review.ground import ground, merge
 from reviewer.review.model import Dropped, ReviewResult, Usage
 from reviewer.review.parse import ParseError, parse_answer
-from reviewer.review.prompts import fill, load_prompt
+from reviewer.review.prompts import fill, load_prompt, override_path
 from reviewer.review.schema import answer_schema
 from reviewer.security.secrets import redact
 
@@ -56,7 +56,7 @@ def review(
 ) -> ReviewResult:
     root = resolve_root(root)
     backend = resolve_backend(settings, for_estimate=dry_run)
-    diff_text, changed = change_diff(root, diff_base, head) if diff_base else ("", [])
+    diff_text, changed, diff_secrets = change_diff(root, diff_base, head) if diff_base else ("", [], 0)
     if diff_base and not diff_text.strip():
         raise InputError(f"no changes between {diff_base} and {head or 'the work tree'}")
     pack = _pack(root, settings, backend, diff_base=diff_base, progress=progress)
@@ -73,6 +73,8 @@ def review(
             + ("" if packs[-1].files and not any(f.tier == "listed" for f in packs[-1].files)
                else f" (at most --max-chunks {settings.max_chunks}; the rest was not reviewed)")
         )
+    result.notes += _secret_note(packs, diff_secrets)
+    result.notes += _prompt_notes(root, settings, ("system", "review_diff" if diff_base else "review"))
     shown_anywhere = set().union(*(set(p.shown) for p in packs))
     passthrough = [f for f in analyzer_findings if f.path not in shown_anywhere]
     focus = _focus_text(settings.focus)
@@ -99,11 +101,11 @@ def review(
         answer = answer_schema(with_hints=bool(hints))
         schema = json.dumps(answer, indent=1)
         if diff_base:
-            task = fill(load_prompt("review_diff", root), BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus,
+            task = fill(load_prompt("review_diff", _prompt_root(root, settings)), BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus,
                         SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
             name = "review_diff"
         else:
-            task = fill(load_prompt("review", root), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
+            task = fill(load_prompt("review", _prompt_root(root, settings)), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
                         HINTS_FIELD=hints_field)
             name = "review"
         if extra_context:
@@ -185,9 +187,14 @@ def ask(
     backend = resolve_backend(settings, for_estimate=dry_run)
     if backend is None:
         raise BackendError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
-    trace_clean = redact("trace.txt", trace_text).text if trace_text else None
+    trace_red = redact("trace.txt", trace_text) if trace_text else None
+    question_red = redact("question.txt", question) if question else None
+    trace_clean = trace_red.text if trace_red else None
+    question = question_red.text if question_red else None
     pack = _pack(root, settings, backend, query=question, trace=trace_clean, progress=progress)
     result = _result_for(pack, backend)
+    result.notes += _secret_note([pack], len(trace_red.hits if trace_red else []) + len(question_red.hits if question_red else []))
+    result.notes += _prompt_notes(root, settings, ("system", "ask"))
     if trace_clean:
         what = f"A program crashed with this report:\n\n<trace>\n{trace_clean.rstrip()}\n</trace>"
         if question:
@@ -195,7 +202,7 @@ def ask(
     else:
         what = f"The user asks:\n\n<question>\n{question}\n</question>"
     answer = answer_schema(with_answer=True)
-    task = fill(load_prompt("ask", root), TASK=what, SCHEMA=json.dumps(answer, indent=1))
+    task = fill(load_prompt("ask", _prompt_root(root, settings)), TASK=what, SCHEMA=json.dumps(answer, indent=1))
     return _run_model(root, settings, backend, pack, _Task("ask", task, answer), [], [], result, progress, dry_run)
 
 
@@ -253,11 +260,35 @@ def _focus_text(focus: list[str]) -> str:
     return f"Focus on these categories above all: {', '.join(focus)}.\n"
 
 
-def _messages(root: Path, pack: Pack, hints_block: str, task: _Task) -> list[dict[str, str]]:
+def _prompt_root(root: Path, settings: Settings) -> Path | None:
+    return root if settings.prompt_overrides else None
+
+
+def _prompt_notes(root: Path, settings: Settings, names: tuple[str, ...]) -> list[str]:
+    prompt_root = _prompt_root(root, settings)
+    return [f"prompt {name!r} comes from the repository's .reviewer/prompts/{name}.md"
+            for name in names if override_path(name, prompt_root) is not None]
+
+
+def _secret_note(packs: list[Pack], elsewhere: int = 0) -> list[str]:
+    """One line on what was redacted: in the files sent, and in the diff, trace or question."""
+    hits = {(h.path, h.line, h.kind) for p in packs for h in p.secrets}
+    if not hits and not elsewhere:
+        return []
+    kinds = sorted({k for _, _, k in hits})
+    parts = []
+    if hits:
+        parts.append(f"{len(hits)} in {len({p for p, _, _ in hits})} file(s) ({', '.join(kinds)})")
+    if elsewhere:
+        parts.append(f"{elsewhere} in the diff, trace or question")
+    return [f"secrets redacted before anything was sent: {'; '.join(parts)}"]
+
+
+def _messages(prompt_root: Path | None, pack: Pack, hints_block: str, task: _Task) -> list[dict[str, str]]:
     # Stable first, task last: the system prompt and the pack form the longest shared prefix
     # between consecutive reviews, which the provider's prefix cache bills at a fraction.
     user = pack.text + ("\n" + hints_block if hints_block else "") + "\n" + task.text
-    return [{"role": "system", "content": load_prompt("system", root)}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": load_prompt("system", prompt_root)}, {"role": "user", "content": user}]
 
 
 def _estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: list[dict[str, str]],
@@ -301,7 +332,7 @@ def _run_model(
     from reviewer.review.hints import apply_verdicts, render_hints
 
     hints_block = render_hints(hints) if hints else ""
-    messages = _messages(root, pack, hints_block, task)
+    messages = _messages(_prompt_root(root, settings), pack, hints_block, task)
     info = settings.model_info(backend.model)
     estimate = _estimate(settings, backend, info, messages, pack)
     result.estimate = estimate
