@@ -66,8 +66,10 @@ class PrOutcome:
     written: Written | None = None
     api_requests: int = 0
     rate_limit_waits: int = 0
+    fail_on: str | None = None  # from the settings (base branch, environment, flags)
 
-    def failing(self, fail_on: str | None) -> bool:
+    def failing(self, fail_on: str | None = None) -> bool:
+        fail_on = fail_on or self.fail_on
         if fail_on is None or self.bundle is None:
             return False
         threshold = Severity(fail_on)
@@ -184,7 +186,9 @@ def _review_and_post(req: PrRequest, trigger: Trigger, forge: Forge, root: Path,
         notes=list(result.notes), dropped=sum(1 for d in result.dropped if d.reason != "duplicate"),
         model_used=result.model_used, truncated=result.truncated, backend=result.backend,
     )
-    return _deliver(req, forge, pr, bundle, diff, existing, scrub, say, env)
+    out = _deliver(req, forge, pr, bundle, diff, existing, scrub, say, env)
+    out.fail_on = settings.fail_on
+    return out
 
 
 def _deliver(req: PrRequest, forge: Forge, pr: PullRequest, bundle: Bundle, diff: DiffMap, existing: Existing,

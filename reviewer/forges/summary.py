@@ -140,7 +140,8 @@ def _render(s: SummaryInput, level: int) -> str:
     def items(fs: list[tuple[Finding, str | None]]) -> list[str]:
         return [_detail(f, r) if detail else _bullet(f) for f, r in fs]
 
-    out += _section("Outside the diff", items([(f, r) for f, r in s.outside]), cap)
+    # "outside the diff" is the section's own title: only other reasons are worth a line
+    out += _section("Outside the diff", items([(f, None if r == "outside the diff" else r) for f, r in s.outside]), cap)
     out += _section(f"Over the limit of {s.max_comments} inline comments", items([(f, None) for f in s.over_limit]), cap)
     out += _section(f"Could not be placed inline ({s.forge_label} refused the position)",
                     items([(f, r) for f, r in s.refused]), cap)
