@@ -8,9 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import git, write_files
+import pytest
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
+from reviewer.cli import cli
+from reviewer.cli.common import run_cli
+from tests.conftest import git, write_files
+from tests.servers.openai_fake import FakeOpenAI
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
 # shaped like a GitHub Actions token so the scrubber's patterns are exercised too; not a real one
 TOKEN = "ghs_" + "T3stT0kenN0tRealA1b2C3d4E5f6G7h8I9j0"
 REPO = "octo/app"
@@ -142,3 +147,12 @@ class PrWorld:
         }
         env.update(extra)
         return env
+
+
+def run_pr(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], model: FakeOpenAI, root: Path, *extra: str) -> int:
+    """The real CLI, in this process, with ``env`` set and the model pointed at the local server."""
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    args = ["pr", str(root), "--backend", "openai", "--base-url", model.base_url, "--model", "fake-model",
+            "--analyzers", "none", "--timeout", "60", *extra]
+    return run_cli(cli, args)
