@@ -11,79 +11,26 @@ from pathlib import Path
 import pytest
 
 from reviewer.forges.markers import fingerprints_in, read_state
-from tests.integration.pr.world import REPO, TOKEN, PrWorld, answer, finding, run_pr
+from tests.integration.pr.world import (
+    BASE_APP,
+    HEAD_APP,
+    LOOP,
+    RENDER,
+    REPO,
+    RUN,
+    SQL,
+    TOKEN,
+    UTIL,
+    PrWorld,
+    answer,
+    assert_clean,
+    finding,
+    line_of,
+    run_pr,
+    world,
+)
 from tests.servers.github_fake import FakeGitHub
 from tests.servers.openai_fake import FakeOpenAI, Reply
-
-BASE_APP = '''"""A small application."""
-
-import sqlite3
-
-
-def connect(path):
-    return sqlite3.connect(path)
-
-
-def find_user(db, name):
-    return db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()
-
-
-def total(items):
-    result = 0
-    for item in items:
-        result += item
-    return result
-
-
-def average(items):
-    return total(items) / len(items)
-
-
-def unused_helper(value):
-    return value * 2
-
-
-def render(user):
-    return "<p>" + user["name"] + "</p>"
-'''
-
-# the change: find_user builds SQL by formatting; total gets an off-by-one; a new module
-HEAD_APP = BASE_APP.replace(
-    '    return db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()',
-    "    query = \"SELECT * FROM users WHERE name = '%s'\" % name\n    return db.execute(query).fetchall()",
-).replace("    for item in items:\n        result += item", "    for i in range(len(items) + 1):\n        result += items[i]")
-
-UTIL = '''import subprocess
-
-
-def run(command):
-    return subprocess.run(command, shell=True, check=False)
-
-
-def greet(name):
-    return f"hello {name}"
-'''
-
-SQL = "    query = \"SELECT * FROM users WHERE name = '%s'\" % name"
-LOOP = "    for i in range(len(items) + 1):\n        result += items[i]"
-RUN = "def run(command):\n    return subprocess.run(command, shell=True, check=False)"
-RENDER = '    return "<p>" + user["name"] + "</p>"'
-
-
-def line_of(text: str, needle: str) -> int:
-    return text.split("\n").index(needle.split("\n")[0]) + 1
-
-
-def assert_clean(gh: FakeGitHub) -> None:
-    assert gh.schema_invalid == [], gh.schema_invalid
-    assert gh.unprocessable == [], gh.unprocessable
-    assert gh.unknown == [], gh.unknown
-    for r in gh.requests:
-        assert TOKEN not in json.dumps(r.body), "the token was sent in a request body"
-
-
-def world(tmp_path: Path) -> PrWorld:
-    return PrWorld(tmp_path, {"app.py": BASE_APP, "README.md": "# app\n"}, {"app.py": HEAD_APP, "util.py": UTIL})
 
 
 def test_first_review_posts_one_review_and_one_summary(tmp_path: Path, clean_env: pytest.MonkeyPatch,

@@ -13,6 +13,7 @@ import pytest
 from reviewer.cli import cli
 from reviewer.cli.common import run_cli
 from tests.conftest import git, write_files
+from tests.servers.github_fake import FakeGitHub
 from tests.servers.openai_fake import FakeOpenAI
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "github"
@@ -156,3 +157,76 @@ def run_pr(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], model: FakeOpen
     args = ["pr", str(root), "--backend", "openai", "--base-url", model.base_url, "--model", "fake-model",
             "--analyzers", "none", "--timeout", "60", *extra]
     return run_cli(cli, args)
+
+
+# -- the application most scenarios review ---------------------------------------------------
+
+BASE_APP = '''"""A small application."""
+
+import sqlite3
+
+
+def connect(path):
+    return sqlite3.connect(path)
+
+
+def find_user(db, name):
+    return db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()
+
+
+def total(items):
+    result = 0
+    for item in items:
+        result += item
+    return result
+
+
+def average(items):
+    return total(items) / len(items)
+
+
+def unused_helper(value):
+    return value * 2
+
+
+def render(user):
+    return "<p>" + user["name"] + "</p>"
+'''
+
+# the change: find_user builds SQL by formatting; total gets an off-by-one; a new module
+HEAD_APP = BASE_APP.replace(
+    '    return db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchall()',
+    "    query = \"SELECT * FROM users WHERE name = '%s'\" % name\n    return db.execute(query).fetchall()",
+).replace("    for item in items:\n        result += item", "    for i in range(len(items) + 1):\n        result += items[i]")
+
+UTIL = '''import subprocess
+
+
+def run(command):
+    return subprocess.run(command, shell=True, check=False)
+
+
+def greet(name):
+    return f"hello {name}"
+'''
+
+SQL = "    query = \"SELECT * FROM users WHERE name = '%s'\" % name"
+LOOP = "    for i in range(len(items) + 1):\n        result += items[i]"
+RUN = "def run(command):\n    return subprocess.run(command, shell=True, check=False)"
+RENDER = '    return "<p>" + user["name"] + "</p>"'
+
+
+def line_of(text: str, needle: str) -> int:
+    return text.split("\n").index(needle.split("\n")[0]) + 1
+
+
+def assert_clean(gh: FakeGitHub) -> None:
+    assert gh.schema_invalid == [], gh.schema_invalid
+    assert gh.unprocessable == [], gh.unprocessable
+    assert gh.unknown == [], gh.unknown
+    for r in gh.requests:
+        assert TOKEN not in json.dumps(r.body), "the token was sent in a request body"
+
+
+def world(tmp_path: Path) -> PrWorld:
+    return PrWorld(tmp_path, {"app.py": BASE_APP, "README.md": "# app\n"}, {"app.py": HEAD_APP, "util.py": UTIL})
