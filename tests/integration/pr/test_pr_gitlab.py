@@ -1,0 +1,246 @@
+"""``reviewer pr --forge gitlab`` end to end: the real CLI and review engine (against the local
+OpenAI-protocol server), a real git repository, and the fake GitLab that validates every request
+body and refuses, with 400 as GitLab does, any discussion position that is not on the merge
+request's diff."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reviewer.forges.markers import fingerprints_in, read_state
+from tests.integration.pr.world import PrWorld, answer, finding, run_pr
+from tests.servers.gitlab_fake import FakeGitLab
+from tests.servers.openai_fake import FakeOpenAI, Reply
+
+GL_TOKEN = "glpat-" + "Fak3T0kenForTest5Only9x"
+PROJECT_ID = 42
+PROJECT = "group/app"
+
+BASE = '''"""Accounts."""
+
+import hashlib
+
+
+def hash_password(password):
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def check(password, digest):
+    return hash_password(password) == digest
+
+
+def legacy_token(user):
+    if not user:
+        raise ValueError("no user")
+    return "tok-" + user
+
+
+def session_token(user):
+    if not user:
+        raise ValueError("no user")
+    return "ses-" + user
+
+
+def shout(text):
+    return text.upper() + "!"
+
+
+def whisper(text):
+    return text.lower() + "..."
+
+
+def greeting(name):
+    return "hello " + name
+'''
+
+GUARD = '    if not user:\n        raise ValueError("no user")'
+# the change: md5 instead of sha256 (an added line), the comparison rewritten over two added lines,
+# and the guard removed from legacy_token (deleted lines; session_token keeps the same guard)
+HEAD = BASE.replace("hashlib.sha256(password.encode())", "hashlib.md5(password.encode())").replace(
+    "def check(password, digest):\n    return hash_password(password) == digest",
+    "def check(password, digest):\n    expected = hash_password(password)\n    return expected == digest",
+).replace("def legacy_token(user):\n" + GUARD + "\n", "def legacy_token(user):\n")
+
+MD5 = "    return hashlib.md5(password.encode()).hexdigest()"
+CHECK = "    expected = hash_password(password)\n    return expected == digest"
+GREETING = '    return "hello " + name'
+
+
+def line_of(text: str, needle: str) -> int:
+    return text.split("\n").index(needle.split("\n")[0]) + 1
+
+
+@pytest.fixture
+def gl() -> Iterator[FakeGitLab]:
+    with FakeGitLab(GL_TOKEN) as server:
+        yield server
+
+
+def gitlab_env(w: PrWorld, gl: FakeGitLab, **extra: str) -> dict[str, str]:
+    env = {
+        "GITLAB_CI": "true", "CI": "true",
+        "CI_API_V4_URL": gl.url,
+        "CI_PROJECT_ID": str(PROJECT_ID),
+        "CI_PROJECT_PATH": PROJECT,
+        "CI_MERGE_REQUEST_IID": str(w.number),
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "CI_COMMIT_SHA": w.sha("feature"),
+        "GITLAB_TOKEN": GL_TOKEN,
+    }
+    env.update(extra)
+    return env
+
+
+def assert_clean(gl: FakeGitLab) -> None:
+    assert gl.schema_invalid == [], gl.schema_invalid
+    assert gl.rejected == [], gl.rejected
+    assert gl.unknown == [], gl.unknown
+    for r in gl.requests:
+        assert GL_TOKEN not in json.dumps(r.body), "the token was sent in a request body"
+
+
+def world(tmp_path: Path) -> PrWorld:
+    return PrWorld(tmp_path, {"accounts.py": BASE}, {"accounts.py": HEAD})
+
+
+def first_findings() -> list[dict[str, object]]:
+    return [
+        finding("accounts.py", line_of(HEAD, MD5), MD5.strip(), "MD5 for passwords", category="security",
+                severity="critical", suggestion="    return hashlib.sha256(password.encode()).hexdigest()"),
+        finding("accounts.py", line_of(HEAD, CHECK), CHECK, "Comparison leaks timing", category="security",
+                suggestion="    expected = hash_password(password)\n    return hmac.compare_digest(expected, digest)"),
+        # the model points at the removed guard by its old line numbers
+        finding("accounts.py", line_of(BASE, GUARD), GUARD.strip(), "Guard removed from legacy_token",
+                severity="medium"),
+        finding("accounts.py", line_of(HEAD, GREETING), GREETING.strip(), "String concatenation",
+                category="style", severity="low"),
+    ]
+
+
+def test_first_review_positions_and_summary_note(tmp_path: Path, clean_env: pytest.MonkeyPatch, gl: FakeGitLab,
+                                                 model: FakeOpenAI, capfd: pytest.CaptureFixture[str]) -> None:
+    w = world(tmp_path)
+    mr = gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+    model.script(Reply(content=answer(*first_findings())))
+    rc = run_pr(clean_env, gitlab_env(w, gl), model, w.dir)
+    out = capfd.readouterr()
+    assert rc == 0, out.err
+    assert_clean(gl)
+    notes = gl.diff_notes(w.number)
+    version = mr.versions[0]
+    positions = {n["body"].split("—")[1].split("\n")[0].strip(): n["position"] for n in notes}
+    assert set(positions) == {"MD5 for passwords", "Comparison leaks timing", "Guard removed from legacy_token"}
+    for p in positions.values():
+        assert (p["base_sha"], p["start_sha"], p["head_sha"]) == (version.base, version.start, version.head)
+        assert p["position_type"] == "text" and p["old_path"] == p["new_path"] == "accounts.py"
+    md5 = positions["MD5 for passwords"]
+    assert md5.get("new_line") == line_of(HEAD, MD5) and "old_line" not in md5 and "line_range" not in md5
+    check = positions["Comparison leaks timing"]
+    assert check["new_line"] == line_of(HEAD, CHECK) + 1 and "old_line" not in check
+    file_hash = hashlib.sha1(b"accounts.py").hexdigest()
+    assert check["line_range"]["start"]["line_code"].startswith(file_hash + "_")
+    assert check["line_range"]["start"]["type"] == check["line_range"]["end"]["type"] == "new"
+    legacy = positions["Guard removed from legacy_token"]
+    guard_old = BASE.split("\n").index("def legacy_token(user):") + 2  # the first guard line, old numbering
+    assert legacy["old_line"] == guard_old + 1 and "new_line" not in legacy
+    assert legacy["line_range"]["start"]["type"] == "old"
+    # GitLab's suggestion syntax: lines above the commented one to replace, on new-side lines only
+    bodies = {n["position"].get("new_line") or n["position"].get("old_line"): n["body"] for n in notes}
+    assert "```suggestion:-0+0\n    return hashlib.sha256" in bodies[md5["new_line"]]
+    assert "```suggestion:-1+0\n" in bodies[check["new_line"]]
+    assert "suggestion:" not in bodies[legacy["old_line"]]
+    for n in notes:
+        assert len(fingerprints_in(n["body"])) == 1
+    (summary,) = gl.summaries(w.number)
+    body = summary["body"]
+    assert "### Outside the diff (1)" in body and "String concatenation" in body
+    assert "**4 new findings** this run: 3 as inline comments, 1 below" in body
+    state = read_state(body)
+    assert state is not None and state.head == w.sha("feature") and len(state.items) == 4
+    assert GL_TOKEN not in out.out + out.err
+    assert "reviewer pr: posted: posted 3 inline comment(s); summary created" in out.out
+
+
+def test_second_push_new_version_no_duplicates_note_edited(tmp_path: Path, clean_env: pytest.MonkeyPatch,
+                                                           gl: FakeGitLab, model: FakeOpenAI) -> None:
+    w = world(tmp_path)
+    mr = gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+    model.script(Reply(content=answer(*first_findings()[:2])))
+    assert run_pr(clean_env, gitlab_env(w, gl), model, w.dir) == 0
+    assert len(gl.diff_notes(w.number)) == 2
+    (summary,) = gl.summaries(w.number)
+
+    # push: md5 fixed, a new problem; the timing comparison is still there
+    fixed = HEAD.replace("hashlib.md5(", "hashlib.sha256(") + "\n\ndef load(path):\n    return eval(open(path).read())\n"
+    w.commit({"accounts.py": fixed}, "sha256 again, add load")
+    second = gl.refresh(mr)
+    model.script(Reply(content=answer(
+        first_findings()[1],
+        finding("accounts.py", line_of(fixed, "    return eval(open(path).read())"), "return eval(open(path).read())",
+                "eval of file contents", category="security"),
+    )))
+    assert run_pr(clean_env, gitlab_env(w, gl), model, w.dir) == 0
+    assert_clean(gl)
+    notes = gl.diff_notes(w.number)
+    fps = [fp for n in notes for fp in fingerprints_in(n["body"])]
+    assert len(fps) == len(set(fps)) == 3, "a finding was posted twice"
+    assert notes[-1]["position"]["head_sha"] == second.head
+    assert [s["id"] for s in gl.summaries(w.number)] == [summary["id"]], "the summary note was re-created"
+    body = gl.summaries(w.number)[0]["body"]
+    assert "### Resolved since the last run (1)" in body and "~~MD5 for passwords~~" in body
+    puts = [r for r in gl.requests if r.method == "PUT"]
+    assert len(puts) == 1 and puts[0].path.endswith(f"/notes/{summary['id']}")
+
+
+def test_position_off_the_diff_is_refused_by_the_fake(tmp_path: Path, gl: FakeGitLab) -> None:
+    """The fake must be able to fail: positions GitLab would refuse are refused."""
+    w = world(tmp_path)
+    mr = gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+    v = mr.versions[0]
+    base = {"position_type": "text", "base_sha": v.base, "start_sha": v.start, "head_sha": v.head,
+            "old_path": "accounts.py", "new_path": "accounts.py"}
+    md5 = line_of(HEAD, MD5)
+    assert gl.check_position(mr, {**base, "new_line": md5}) is None
+    assert gl.check_position(mr, {**base, "new_line": line_of(HEAD, GREETING) + 3}) is not None  # outside hunks
+    assert gl.check_position(mr, {**base, "old_line": md5, "new_line": md5}) is not None  # added line with old_line
+    assert gl.check_position(mr, {**base, "new_line": md5, "head_sha": v.base}) is not None  # not a version
+    context = line_of(HEAD, MD5) - 1  # unchanged line next to the change: needs both numbers
+    assert gl.check_position(mr, {**base, "new_line": context}) is not None
+    assert gl.check_position(mr, {**base, "new_line": context, "old_line": context}) is None
+
+
+def test_read_only_token_writes_files(tmp_path: Path, clean_env: pytest.MonkeyPatch, model: FakeOpenAI,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    w = world(tmp_path)
+    with FakeGitLab(GL_TOKEN, read_only=True) as gl:
+        gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+        model.script(Reply(content=answer(*first_findings())))
+        out_dir = tmp_path / "out"
+        rc = run_pr(clean_env, gitlab_env(w, gl), model, w.dir, "--output-dir", str(out_dir))
+        captured = capfd.readouterr()
+        assert rc == 0, captured.err
+        assert gl.schema_invalid == [] and gl.rejected == []
+        assert gl.discussions == [] and gl.notes == []
+    assert "reviewer pr: files:" in captured.out
+    sarif = json.loads((out_dir / "review.sarif").read_text())
+    assert len(sarif["runs"][0]["results"]) == 4
+    assert "MD5 for passwords" in (out_dir / "review.md").read_text()
+
+
+def test_rate_limit_429_is_waited_out(tmp_path: Path, clean_env: pytest.MonkeyPatch, gl: FakeGitLab,
+                                      model: FakeOpenAI) -> None:
+    w = world(tmp_path)
+    gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+    gl.inject("POST", r"/discussions$", 429, headers={"Retry-After": "1"},
+              body={"message": "429 Too Many Requests"})
+    model.script(Reply(content=answer(*first_findings()[:1])))
+    assert run_pr(clean_env, gitlab_env(w, gl), model, w.dir) == 0
+    assert_clean(gl)
+    posts = [r for r in gl.requests if r.method == "POST" and r.path.endswith("/discussions")]
+    assert [r.status for r in posts] == [429, 201]
+    assert len(gl.diff_notes(w.number)) == 1
