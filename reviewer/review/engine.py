@@ -67,51 +67,30 @@ def review(
         result.notes.insert(0, f"no model was used: {NO_BACKEND_HELP}")
         return result
     packs = [pack] if diff_base else _chunks(root, settings, backend, pack, progress)
-    if len(packs) > 1:
-        result.notes.append(
-            f"the repository does not fit one window: reviewed in {len(packs)} packs"
-            + ("" if packs[-1].files and not any(f.tier == "listed" for f in packs[-1].files)
-               else f" (at most --max-chunks {settings.max_chunks}; the rest was not reviewed)")
-        )
+    result.notes += _chunk_notes(packs, settings)
     result.notes += _secret_note(packs, diff_secrets)
     result.notes += _prompt_notes(root, settings, ("system", "review_diff" if diff_base else "review"))
     shown_anywhere = set().union(*(set(p.shown) for p in packs))
     passthrough = [f for f in analyzer_findings if f.path not in shown_anywhere]
-    focus = _focus_text(settings.focus)
-    if settings.max_cost is not None and len(packs) > 1 and not dry_run:
+    hints_by_pack = _assign_hints(packs, [f for f in analyzer_findings if f.path in shown_anywhere])
+    plan = [(p, _review_task(root, settings, hints, diff_base, diff_text, extra_context), hints)
+            for p, hints in zip(packs, hints_by_pack, strict=True)]
+    if settings.max_cost is not None and len(plan) > 1 and not dry_run:
         total = 0.0
-        for p in packs:
+        for p, task, hints in plan:
             est = _result_for(p, backend)
-            _run_model(root, settings.model_copy(update={"max_cost": None}), backend, p, _Task("review", ""), [], [],
-                       est, None, True)
+            _run_model(root, settings.model_copy(update={"max_cost": None}), backend, p, task, hints, [], est, None,
+                       True)
             total += float(est.estimate["cost_usd_cache_miss"]) if est.estimate else 0.0  # type: ignore[arg-type]
         if total > settings.max_cost:
             raise InputError(
-                f"estimated cost ${total:.4f} for {len(packs)} packs is over --max-cost ${settings.max_cost:.4f}",
+                f"estimated cost ${total:.4f} for {len(plan)} packs is over --max-cost ${settings.max_cost:.4f}",
                 hint="lower --max-chunks or --budget, narrow with --include/--exclude, or raise --max-cost",
             )
     merged_result: ReviewResult | None = None
-    for p in packs:
-        hints = [f for f in analyzer_findings if f.path in p.shown]
-        hints_field = (
-            ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
-            if hints
-            else ""
-        )
-        answer = answer_schema(with_hints=bool(hints))
-        schema = json.dumps(answer, indent=1)
-        if diff_base:
-            task = fill(load_prompt("review_diff", _prompt_root(root, settings)), BASE=diff_base, DIFF=diff_text.rstrip("\n"), FOCUS=focus,
-                        SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS), HINTS_FIELD=hints_field)
-            name = "review_diff"
-        else:
-            task = fill(load_prompt("review", _prompt_root(root, settings)), FOCUS=focus, SCHEMA=schema, MAX_FINDINGS=str(MAX_FINDINGS),
-                        HINTS_FIELD=hints_field)
-            name = "review"
-        if extra_context:
-            task = f"{extra_context.rstrip()}\n\n{task}"
+    for p, task, hints in plan:
         part = _result_for(p, backend)
-        _run_model(root, settings, backend, p, _Task(name, task, answer), hints, [], part, progress, dry_run)
+        _run_model(root, settings, backend, p, task, hints, [], part, progress, dry_run)
         merged_result = part if merged_result is None else _combine(merged_result, part)
     assert merged_result is not None
     final = _combine(result, merged_result, files_from_first=True)
@@ -122,22 +101,76 @@ def review(
     return final
 
 
+def _review_task(root: Path, settings: Settings, hints: list[Finding], diff_base: str | None, diff_text: str,
+                 extra_context: str | None) -> _Task:
+    """The task that follows the pack: the change (if any), the rules and the answer's schema."""
+    hints_field = (
+        ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
+        if hints
+        else ""
+    )
+    answer = answer_schema(with_hints=bool(hints))
+    common = {"FOCUS": _focus_text(settings.focus), "SCHEMA": json.dumps(answer, indent=1),
+              "MAX_FINDINGS": str(MAX_FINDINGS), "HINTS_FIELD": hints_field}
+    prompt_root = _prompt_root(root, settings)
+    if diff_base:
+        name = "review_diff"
+        text = fill(load_prompt(name, prompt_root), BASE=diff_base, DIFF=diff_text.rstrip("\n"), **common)
+    else:
+        name = "review"
+        text = fill(load_prompt(name, prompt_root), **common)
+    if extra_context:
+        text = f"{extra_context.rstrip()}\n\n{text}"
+    return _Task(name, text, answer)
+
+
 def _chunks(root: Path, settings: Settings, backend: Backend, first: Pack, progress: Progress | None) -> list[Pack]:
-    """When the repository does not fit one window, further packs of the files not shown yet,
-    each within the window, up to ``max_chunks`` packs in all."""
+    """When the repository does not fit one window: further packs, each within the window, of the
+    files not yet shown whole (a file only outlined in one pack may be shown whole in a later
+    one), up to ``max_chunks`` packs in all; stops when a pack shows no new file whole."""
     packs = [first]
-    shown: set[str] = set(first.shown)
-    while len(packs) < settings.max_chunks and any(f.tier == "listed" and f.path not in shown for f in packs[-1].files):
-        rest = settings.model_copy(update={"exclude": [*settings.exclude, *(_anchored(p) for p in sorted(shown))]})
+    whole = {f.path for f in first.files if f.tier == "full"}
+    seen = set(first.shown)
+    while len(packs) < settings.max_chunks and any(f.path not in whole for f in packs[-1].files):
+        rest = settings.model_copy(update={"exclude": [*settings.exclude, *(_anchored(p) for p in sorted(whole))]})
         try:
             nxt = _pack(root, rest, backend, progress=progress)
         except InputError:
             break
-        if not nxt.shown:
-            break
+        new_whole = {f.path for f in nxt.files if f.tier == "full"} - whole
+        if not new_whole and not set(nxt.shown) - seen:
+            break  # nothing this pack would show that an earlier one did not
         packs.append(nxt)
-        shown |= set(nxt.shown)
+        whole |= new_whole
+        seen |= set(nxt.shown)
     return packs
+
+
+def _chunk_notes(packs: list[Pack], settings: Settings) -> list[str]:
+    notes = []
+    if len(packs) > 1:
+        notes.append(f"the repository does not fit one window: reviewed in {len(packs)} packs")
+    whole = {f.path for p in packs for f in p.files if f.tier == "full"}
+    seen = {path for p in packs for path in p.shown}
+    every = {f.path for f in packs[0].files}
+    outlined, unseen = len(seen - whole), len(every - seen)
+    if outlined or unseen:
+        limit = f" (--max-chunks {settings.max_chunks})" if len(packs) >= settings.max_chunks else ""
+        notes.append(f"not reviewed whole{limit}: {outlined} file(s) seen only as an outline, "
+                     f"{unseen} by name only")
+    return notes
+
+
+def _assign_hints(packs: list[Pack], hints: list[Finding]) -> list[list[Finding]]:
+    """Each analyzer hint goes to one pack only: the first that shows its file whole, else the
+    first that shows it at all, so the model judges it once, with the most code in view."""
+    out: list[list[Finding]] = [[] for _ in packs]
+    for h in hints:
+        full = [i for i, p in enumerate(packs) if (pf := p.shown.get(h.path)) is not None and pf.tier == "full"]
+        shown = [i for i, p in enumerate(packs) if h.path in p.shown]
+        target = (full or shown or [0])[0]
+        out[target].append(h)
+    return out
 
 
 def _anchored(path: str) -> str:

@@ -355,3 +355,13 @@ def test_secrets_in_a_question_are_redacted(repo: Path, server: FakeOpenAI) -> N
     result = ask(repo, settings_for(repo, server), question=f"why does login fail with token {GH_TOKEN}?")
     assert GH_TOKEN not in json.dumps(server.chat_requests()[0].body)
     assert any("in the diff, trace or question" in n for n in result.notes)
+
+
+def test_a_file_larger_than_the_window_is_reported_not_looped_on(make_repo: MakeRepo, server: FakeOpenAI) -> None:
+    big = "".join(f"def g_{k}(a):\n    x = a + {k}\n    y = x * {k}\n    return x - y\n" for k in range(300))
+    root = make_repo({"big.py": big, **{f"mod_{i}.py": f"def f_{i}(x):\n    return x\n" for i in range(3)}})
+    server.default = Reply(content=answer())
+    result = review(root, settings_for(root, server, budget=2500, max_chunks=4))
+    assert len(server.chat_requests()) == result.chunks == 1
+    assert "big.py" not in result.files_full
+    assert any(n.startswith("not reviewed whole:") and "1 by name only" in n for n in result.notes)
