@@ -56,8 +56,8 @@ def load_pr_settings(root: Path, base: str, overrides: dict[str, Any] | None = N
 
 def changed_prompt_overrides(root: Path, merge_base: str, head: str) -> list[str]:
     """Prompt templates the pull request adds or changes under ``.reviewer/prompts/``. The engine
-    reads overrides from the checkout, which is the head, so such a pull request would write its
-    own review instructions."""
+    reads overrides from the checkout, which is the head, so for such a pull request they are
+    turned off (``prompt_overrides = false``): it must not write its own review instructions."""
     try:
         return gitops.changed_paths(root, merge_base, head, PROMPTS_DIR)
     except InputError:

@@ -159,14 +159,12 @@ def _review_and_post(req: PrRequest, trigger: Trigger, forge: Forge, root: Path,
     diff = DiffMap.parse(gitops.diff_text(root, mb, head))
     if not diff.files:
         return PrOutcome("skipped", f"pull request #{pr.number} changes nothing")
-    prompts = changed_prompt_overrides(root, mb, head)
-    if prompts:
-        raise InputError(
-            f"this pull request changes the review's own prompts ({', '.join(prompts[:3])}): not reviewed",
-            hint=f"a pull request must not write its own review instructions; change {PROMPTS_DIR}/ in a separate "
-                 "pull request, or review this one locally",
-        )
     settings = load_pr_settings(root, pr.base_sha, req.overrides, environ=env)
+    prompts = changed_prompt_overrides(root, mb, head)
+    if prompts and settings.prompt_overrides:
+        # the checkout is the head: its .reviewer/prompts/ would be the pull request's own words
+        settings = settings.model_copy(update={"prompt_overrides": False})
+        say(f"this pull request changes {PROMPTS_DIR}/: the review uses the shipped prompts")
     try:
         existing = forge.existing()
     except Forbidden:
@@ -177,6 +175,9 @@ def _review_and_post(req: PrRequest, trigger: Trigger, forge: Forge, root: Path,
     say(f"reviewing {'the whole pull request' if mode == 'full' else 'the new commits since ' + since[:12]} "
         f"({len(diff.files)} file(s) changed)")
     result = _run_engine(root, settings, mode, mb, since, head, diff, progress)
+    if prompts:
+        result.notes.insert(0, f"this pull request changes {PROMPTS_DIR}/ ({', '.join(prompts[:3])}): "
+                               "the review used the shipped prompts, not the pull request's")
     findings = result.findings
     bundle = Bundle(
         forge=forge.name, repo=trigger.repo, number=pr.number, base_sha=pr.base_sha, head_sha=head, merge_base=mb,
