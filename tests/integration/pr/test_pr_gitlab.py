@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,3 +247,59 @@ def test_rate_limit_429_is_waited_out(tmp_path: Path, clean_env: pytest.MonkeyPa
     posts = [r for r in gl.requests if r.method == "POST" and r.path.endswith("/discussions")]
     assert [r.status for r in posts] == [429, 201]
     assert len(gl.diff_notes(w.number)) == 1
+
+
+# -- the CI template ---------------------------------------------------------------------------
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "integrations" / "gitlab" / "reviewer.gitlab-ci.yml"
+
+
+def _template_script() -> str:
+    import yaml
+
+    job = yaml.safe_load(TEMPLATE.read_text(encoding="utf-8"))["reviewer"]
+    assert job["variables"]["GIT_DEPTH"] == "0"
+    assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    reviewer = Path(sys.executable).parent / "reviewer"
+    return "\n".join(job["script"]).replace("/tmp/reviewer-venv/bin/reviewer", str(reviewer))
+
+
+def test_template_matches_gitlab_ci_schema() -> None:
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    if not exe.exists():
+        pytest.skip("check-jsonschema is not installed (it is in the dev extras)")
+    proc = subprocess.run([str(exe), "--builtin-schema", "vendor.gitlab-ci", str(TEMPLATE)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("token", [True, False])
+def test_template_script_runs_against_the_fake(tmp_path: Path, gl: FakeGitLab, model: FakeOpenAI,
+                                               token: bool) -> None:
+    """The template's own script, run by bash as the GitLab runner would, with the CI variables
+    of a merge-request pipeline: posts with a token; without one, writes review.md only."""
+    w = world(tmp_path)
+    gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+    model.script(Reply(content=answer(*first_findings())))
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GITHUB_", "GITLAB", "CI_", "REVIEWER_", "RUNNER_")) and k not in ("CI", "DEEPSEEK_API_KEY")}
+    env.update(gitlab_env(w, gl))
+    env.update({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_JOB_TOKEN": "job-token-not-used-here",
+                "CI_MERGE_REQUEST_DIFF_BASE_SHA": w.sha("main"), "REVIEWER_BACKEND": "openai",
+                "REVIEWER_BASE_URL": model.base_url, "REVIEWER_MODEL": "fake-model", "REVIEWER_ANALYZERS": "none",
+                "REVIEWER_ARGS": "--max-cost 5"})
+    if not token:
+        env.pop("GITLAB_TOKEN")
+    proc = subprocess.run(["bash", "-c", _template_script()], cwd=w.dir, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert GL_TOKEN not in proc.stdout + proc.stderr
+    results = w.dir / "reviewer-results"
+    assert "MD5 for passwords" in (results / "review.md").read_text()
+    if token:
+        assert_clean(gl)
+        assert len(gl.diff_notes(w.number)) == 3 and len(gl.summaries(w.number)) == 1
+        assert "reviewer pr: posted:" in proc.stdout
+    else:
+        assert not any(r.method != "GET" for r in gl.requests)
+        assert "nothing is posted" in proc.stdout
