@@ -24,9 +24,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain, pairwise
+from typing import NamedTuple
 
 from reviewer.fim.counting import estimate
 from reviewer.fim.imports import Import
@@ -44,11 +46,10 @@ SHORT_FUNCTION = 12  # a function this short is shown whole
 RECENT_LINES = 24
 OUTLINE_LINES = 60
 MAX_DEFS_PER_NAME = 6  # a name defined more often than this is too common to guess from
+MAX_SCAN_LINES = 400  # lines on either side of the cursor read for names
 MAX_CARDS = 160  # candidates measured per request, best first
 RECENT_SCORE = 1.0
 
-_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
-_ATTR = re.compile(r"([A-Za-z_$][\w$]*)\s*\.\s*([A-Za-z_$][\w$]*)")
 
 
 @dataclass
@@ -132,27 +133,32 @@ def _candidates(
 ) -> list[Card]:
     imports = list(rec.imports) if rec is not None else []
     if language is not None:
-        from reviewer.fim.imports import read_imports
-
-        live = read_imports(language, prefix[-20000:] if len(prefix) > 20000 else prefix)
-        imports += [i for i in live if i not in imports]
-    binds = _bind(index, path or "", language, imports)
+        imports += [i for i in _live_imports(language, prefix) if i not in imports]
+    binds = _memo_bind(index, path or "", language, imports)
     keywords = load_spec(language).keywords if has_tree_sitter(language) else frozenset()
     local = {d.name for d in rec.definitions} if rec is not None else set()
 
-    before = prefix.split("\n")
-    after = suffix.split("\n")
+    before = prefix.split("\n")[-MAX_SCAN_LINES:]
+    after = suffix.split("\n")[:MAX_SCAN_LINES // 2]
+    lex_before = [_lex(line) for line in before]
+    lex_after = [_lex(line) for line in after]
     near: dict[str, float] = {}
     attrs: dict[tuple[str, str], float] = {}
-    for dist, line in enumerate(reversed(before[-NEAR_BEFORE:])):
-        _weigh(line, 1.0 / (1.0 + dist / 8.0), near, attrs)
-    for dist, line in enumerate(after[:NEAR_AFTER]):
-        _weigh(line, 0.8 / (1.0 + dist / 4.0), near, attrs)
-    body_before = _without_imports(prefix[-30000:]) + _above_window(rec, before)
-    used_before = set(_IDENT.findall(body_before))
-    used_after = set(_IDENT.findall(suffix[:12000]))
-    attrs_before = set(_ATTR.findall(body_before))
-    attrs_after = set(_ATTR.findall(suffix[:12000]))
+    for dist, lex in enumerate(reversed(lex_before[-NEAR_BEFORE:])):
+        _weigh(lex, 1.0 / (1.0 + dist / 8.0), near, attrs)
+    for dist, lex in enumerate(lex_after[:NEAR_AFTER]):
+        _weigh(lex, 0.8 / (1.0 + dist / 4.0), near, attrs)
+    # a name counts as used above the cursor when it occurs there more often than its imports
+    # name it (an import line alone is no use)
+    seen = Counter(chain.from_iterable(lex.names for lex in lex_before))
+    attrs_before = set(chain.from_iterable(lex.pairs for lex in lex_before))
+    mentions = Counter(alias for imp in imports for _, alias in imp.names)
+    mentions.update(imp.alias for imp in imports if imp.alias)
+    above_names, above_attrs = _above_window(rec, before)
+    used_before = {n for n, c in seen.items() if c > mentions.get(n, 0)} | above_names
+    attrs_before |= above_attrs
+    used_after = set(chain.from_iterable(lex.names for lex in lex_after))
+    attrs_after = set(chain.from_iterable(lex.pairs for lex in lex_after))
 
     scores: dict[tuple[str, int, str], Card] = {}
 
@@ -212,16 +218,16 @@ def _candidates(
         for r, d in found:
             boost = 2.0 if here and r.path.startswith(here + "/") and "/" not in r.path[len(here) + 1 :] else 1.0
             add(r, d, 1.5 * w * boost / len(found))
-    # 4. outlines of modules imported whole
+    # 4. outlines of modules imported whole: the signatures of what they define at the top
     for head, mods in binds.modules.items():
         w = near.get(head, 0.0) + (0.3 if head in used_after else 0.0)
         for r in mods[:1]:
-            lines = frozenset(n for n, _ in r.outline[:OUTLINE_LINES] if n)
+            key = (r.path, 0, "<outline>")
+            if key in scores or r.path == path:
+                continue
+            lines = _module_lines(r)
             if lines:
-                key = (r.path, 0, "<outline>")
-                if key not in scores and r.path != path:
-                    first = frozenset(sorted(lines)[:8])
-                    scores[key] = Card(r, lines, first, 0.4 + w, head)
+                scores[key] = Card(r, frozenset(lines[:OUTLINE_LINES]), frozenset(lines[:12]), 0.4 + w, head)
     # 5. what was edited lately in other files
     for p, (when, spans) in list(index.recent.items())[-4:]:
         r = index.files.get(p)
@@ -254,25 +260,36 @@ def _words(near: dict[str, float]) -> set[str]:
     return out
 
 
-def _above_window(rec: FileRecord | None, before: list[str]) -> str:
-    """The file's text above what the editor sent (the file on disk, located by the first lines
-    of the window): names used up there are not "imported but unused"."""
+def _above_window(rec: FileRecord | None, before: list[str]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """Names (and ``a.b`` pairs) used in the file above what the editor sent, read from the file
+    on disk located by the window's first lines: a name used up there is not "imported but
+    unused". Remembered per file and position: the window moves rarely."""
     if rec is None:
-        return ""
+        return frozenset(), frozenset()
     probe = [line for line in before[:12] if line.strip()][:3]
     if len(probe) < 2:
-        return ""
+        return frozenset(), frozenset()
     at = rec.text.find("\n".join(probe))
-    return _without_imports(rec.text[:at]) if at > 0 else ""
+    if at <= 0:
+        return frozenset(), frozenset()
+    cache = _derived(rec)
+    key = ("above", at)
+    hit = cache.get(key)
+    if hit is None:
+        text = _without_imports(rec.text[:at])
+        chains = [tuple(m.split(".")) for m in _CHAIN.findall(text)]
+        hit = cache[key] = (frozenset(n for c in chains for n in c),
+                            frozenset(p for c in chains for p in pairwise(c)))
+    return hit  # type: ignore[return-value]
 
 
-def _weigh(line: str, w: float, near: dict[str, float], attrs: dict[tuple[str, str], float]) -> None:
-    for name in _IDENT.findall(line):
+def _weigh(lex: _Lex, w: float, near: dict[str, float], attrs: dict[tuple[str, str], float]) -> None:
+    for name in lex.names:
         if near.get(name, 0.0) < w:
             near[name] = w
-    for head, attr in _ATTR.findall(line):
-        if attrs.get((head, attr), 0.0) < w:
-            attrs[(head, attr)] = w
+    for pair in lex.pairs:
+        if attrs.get(pair, 0.0) < w:
+            attrs[pair] = w
 
 
 _PY_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\([^)]*\)|[^\n]*)", re.M)
@@ -282,7 +299,79 @@ def _without_imports(text: str) -> str:
     return _PY_IMPORT_LINE.sub("", text)
 
 
+_CHAIN = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+class _Lex(NamedTuple):
+    names: tuple[str, ...]  # every identifier, in order
+    pairs: tuple[tuple[str, str], ...]  # ("a", "b") for each "a.b"
+
+
+_lex_cache: dict[str, _Lex] = {}
+
+
+def _lex(line: str) -> _Lex:
+    """The names of one line, remembered: the lines around a cursor come back with every
+    keystroke."""
+    hit = _lex_cache.get(line)
+    if hit is None:
+        if len(_lex_cache) > 200_000:
+            _lex_cache.clear()
+        names: list[str] = []
+        pairs: list[tuple[str, str]] = []
+        for m in _CHAIN.findall(line[:2000]):
+            parts = m.split(".")
+            names += parts
+            pairs += pairwise(parts)
+        hit = _lex_cache[line] = _Lex(tuple(names), tuple(pairs))
+    return hit
+
+
+_imports_cache: OrderedDict[tuple[str, str], list[Import]] = OrderedDict()
+
+
+def _live_imports(language: str, prefix: str) -> list[Import]:
+    """The imports in the text the editor sent, read once per distinct import region (the text
+    up to the last line that mentions an import, which stays the same while typing below it)."""
+    at = max(prefix.rfind("import"), prefix.rfind("#include"), prefix.rfind("require("), prefix.rfind("use "))
+    if at < 0:
+        return []
+    end = prefix.find("\n\n", at)
+    region = prefix[: end if end != -1 else len(prefix)][-20000:]
+    key = (language, region)
+    with _memo_lock:
+        hit = _imports_cache.get(key)
+        if hit is not None:
+            _imports_cache.move_to_end(key)
+            return hit
+    from reviewer.fim.imports import read_imports
+
+    hit = read_imports(language, region)
+    with _memo_lock:
+        _imports_cache[key] = hit
+        while len(_imports_cache) > 64:
+            _imports_cache.popitem(last=False)
+    return hit
+
+
 # ---------------------------------------------------------------------------- imports
+
+
+_binds: OrderedDict[tuple[object, ...], _Bindings] = OrderedDict()
+
+
+def _memo_bind(index: RepoIndex, path: str, language: str | None, imports: list[Import]) -> _Bindings:
+    """``_bind``, remembered until the index changes (a file's imports rarely do)."""
+    key = (id(index), index.stats.updates, index.stats.files, path, language, tuple(imports))
+    with _memo_lock:
+        hit = _binds.get(key)
+        if hit is not None:
+            _binds.move_to_end(key)
+            return hit
+    hit = _bind(index, path, language, imports)
+    with _memo_lock:
+        _binds[key] = hit
+        while len(_binds) > 64:
+            _binds.popitem(last=False)
+    return hit
 
 
 def _bind(index: RepoIndex, path: str, language: str | None, imports: list[Import]) -> _Bindings:
@@ -417,6 +506,19 @@ def _card_lines(rec: FileRecord, d: Definition) -> tuple[frozenset[int], frozens
         doc = [n for n, _ in rec.outline if n and d.body_line <= n <= min(d.end_line, d.body_line + 2)]
         full |= set(doc[:2])
     return frozenset(full | owner), frozenset(head | owner)
+
+
+def _module_lines(rec: FileRecord) -> list[int]:
+    """The signature lines of a module's top-level definitions, in order."""
+    cache = _derived(rec)
+    hit = cache.get("module")
+    if hit is None:
+        lines: list[int] = []
+        for d in rec.definitions:
+            if d.qualname == d.name and not d.name.startswith("_"):
+                lines.extend(sorted(_memo_card(rec, d)[1]))
+        hit = cache["module"] = sorted(set(lines))
+    return hit  # type: ignore[return-value]
 
 
 def _outline_numbers(rec: FileRecord) -> list[int]:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reviewer.config import Settings
@@ -229,6 +229,13 @@ class RepoIndex:
                     self.recent.popitem(last=False)
             self.stats.updates += 1
             self._count()
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        """The file was written but its content is the same: remember the new time only."""
+        with self._lock:
+            rec = self.files.get(path)
+            if rec is not None:
+                self.files[path] = replace(rec, mtime_ns=mtime_ns)
 
     def remove(self, path: str) -> None:
         with self._lock:

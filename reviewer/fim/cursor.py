@@ -1,0 +1,93 @@
+"""A cursor in a file of the repository: the file read safely, the text split at the cursor.
+
+Used when a caller names a file and a position instead of sending the text around the cursor
+(``reviewer fim FILE --line L --col C``, and fim-server requests that carry ``filename``,
+``line`` and ``column``). Every way this can go wrong is an input error with an HTTP status.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from reviewer.errors import InputError
+from reviewer.repo.textio import decode, looks_binary
+
+
+class RequestError(InputError):
+    """An input error, with the HTTP status fim-server answers it with."""
+
+    def __init__(self, message: str, status: int = 400, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+def repo_path(root: Path, name: str) -> tuple[str, Path]:
+    """``name`` (relative to ``root``, or absolute) as a repository path and a real path inside
+    ``root``; anything that leaves the root, through ``..`` or a link, is refused."""
+    if not name or "\x00" in name:
+        raise RequestError("empty or invalid file name")
+    p = Path(name)
+    full = p if p.is_absolute() else root / p
+    try:
+        real = full.resolve(strict=True)
+    except FileNotFoundError as exc:
+        raise RequestError(f"no such file in the repository: {name}", 404) from exc
+    except (OSError, RuntimeError) as exc:
+        raise RequestError(f"cannot open {name}", 404) from exc
+    try:
+        rel = real.relative_to(root)
+    except ValueError as exc:
+        raise RequestError(f"path is outside the repository: {name}", 403) from exc
+    return rel.as_posix(), real
+
+
+def read_source(root: Path, name: str, max_bytes: int) -> tuple[str, str]:
+    """``(repository path, text)`` of a file the cursor may be in."""
+    rel, real = repo_path(root, name)
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise RequestError(f"cannot read {rel}: {exc.strerror}", 404 if isinstance(exc, FileNotFoundError) else 403) from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise RequestError(f"not a regular file: {rel}", 400)
+        if st.st_size > max_bytes:
+            raise RequestError(f"file too large for completion: {rel} ({st.st_size:,} bytes, limit {max_bytes:,})", 413)
+        chunks = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise RequestError(f"file too large for completion: {rel} (limit {max_bytes:,} bytes)", 413)
+    if looks_binary(data[:8192]):
+        raise RequestError(f"binary file, nothing to complete: {rel}", 415)
+    return rel, decode(data)
+
+
+def split_at(text: str, line: int, column: int) -> tuple[str, str]:
+    """``(prefix, suffix)`` of ``text`` at 1-based ``line`` and 1-based ``column`` (column 1 is
+    before the first character; one past the line's last character is its end)."""
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    if not lines:
+        lines = [""]
+    if line < 1 or column < 1:
+        raise RequestError(f"line and column start at 1 (got line {line}, column {column})")
+    if line > len(lines):
+        raise RequestError(f"cursor past the end of the file: line {line}, the file has {len(lines)} line(s)")
+    current = lines[line - 1]
+    if column > len(current) + 1:
+        raise RequestError(f"cursor past the end of line {line}: column {column}, the line has {len(current)} character(s)")
+    before = "".join(f"{s}\n" for s in lines[: line - 1]) + current[: column - 1]
+    return before, text[len(before) :]

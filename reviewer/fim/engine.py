@@ -1,0 +1,347 @@
+"""One completion, from the text around a cursor to the text that fills it.
+
+``FimEngine.prepare`` cuts the prefix and suffix to their budgets (whole lines, nearest the
+cursor), gathers repository context, redacts secrets when the upstream is not on this machine,
+and builds the provider's request. ``FimEngine.run`` sends it, streams the answer through the
+stop rules an editor asks for (stop strings, ``n_indent``, ``t_max_predict_ms``, as llama.cpp
+applies them), and ends early when the request is superseded by a newer one from the same
+client or its deadline passes. Finished completions are kept in an LRU cache keyed by
+everything that decides them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from reviewer.errors import BackendError
+from reviewer.fim.context import Context, gather
+from reviewer.fim.counting import CachedCounter
+from reviewer.fim.providers import Delta, FimRequest, Provider
+from reviewer.fim.redaction import redact_text
+from reviewer.fim.repoindex import RepoIndex
+from reviewer.fim.window import cut_prefix, cut_suffix
+from reviewer.index import language_for
+
+
+@dataclass
+class FimOptions:
+    context_tokens: int = 2048  # repository context
+    client_context_tokens: int = 2048  # context the editor sends (llama.vim's ring buffer)
+    prefix_tokens: int = 1536
+    suffix_tokens: int = 512
+    max_tokens: int = 128  # when the request does not say
+    deadline: float = 5.0  # seconds per request, context and upstream together
+    cache_entries: int = 512
+    redact: bool | None = None  # None: redact when the upstream is not on this machine
+    workers: int = 32
+
+
+@dataclass
+class Query:
+    """A completion request, whatever protocol it came in."""
+
+    prefix: str
+    suffix: str
+    path: str | None = None  # repository-relative, when the client named the file
+    client_context: list[tuple[str, str]] = field(default_factory=list)
+    max_tokens: int | None = None
+    temperature: float = 0.0
+    stop: list[str] = field(default_factory=list)
+    n_indent: int = 0
+    t_max_predict_ms: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+    client: str | None = None  # who is asking: a newer request with the same key supersedes
+
+
+@dataclass
+class Prepared:
+    query: Query
+    request: FimRequest
+    context: Context
+    key: str
+    prompt_tokens: int
+    redactions: int
+    ms: float
+    raw_key: str = ""
+
+
+@dataclass
+class Outcome:
+    text: str
+    finish: str  # "stop" | "length" | "word" | "superseded" | "deadline"
+    stopping_word: str = ""
+    cached: bool = False
+    truncated: bool = False
+    first_ms: float = 0.0  # until the first piece of the answer
+    upstream_ms: float = 0.0  # waiting on the upstream
+    total_ms: float = 0.0
+    usage: dict[str, Any] | None = None
+
+
+class Supersession:
+    """The request in flight per client; starting a new one tells the old one to stop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[str, queue.Queue[tuple[str, Any]]] = {}
+        self.count = 0
+
+    def begin(self, client: str | None, q: queue.Queue[tuple[str, Any]]) -> None:
+        if not client:
+            return
+        with self._lock:
+            old = self._live.get(client)
+            self._live[client] = q
+        if old is not None:
+            self.count += 1
+            old.put(("superseded", None))
+
+    def end(self, client: str | None, q: queue.Queue[tuple[str, Any]]) -> None:
+        if not client:
+            return
+        with self._lock:
+            if self._live.get(client) is q:
+                del self._live[client]
+
+
+class CompletionCache:
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._data: OrderedDict[str, Outcome] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, *, count: bool = True) -> Outcome | None:
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is None:
+                self.misses += count
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return hit
+
+    def put(self, key: str, outcome: Outcome) -> None:
+        if self.entries <= 0:
+            return
+        with self._lock:
+            self._data[key] = outcome
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+
+def is_local(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class FimEngine:
+    def __init__(self, index: RepoIndex, provider: Provider, counter: CachedCounter, options: FimOptions,
+                 client: httpx.Client | None = None) -> None:
+        self.index = index
+        self.provider = provider
+        self.counter = counter
+        self.options = options
+        self.http = client or httpx.Client(limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
+        self.cache = CompletionCache(options.cache_entries)
+        self.supersession = Supersession()
+        self.pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="fim-upstream")
+        self.redact = options.redact if options.redact is not None else not is_local(provider.url())
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.http.close()
+
+    # ------------------------------------------------------------------ preparing
+
+    def raw_key(self, q: Query) -> str:
+        """What decides a completion before any work: the request itself and the index's state
+        (a cache hit on it skips context, counting and the upstream)."""
+        st = self.index.stats
+        return hashlib.sha256(json.dumps(
+            [q.prefix, q.suffix, q.path, q.client_context, q.max_tokens, q.temperature, q.stop, q.n_indent,
+             sorted(q.options.items(), key=lambda kv: kv[0]), st.updates, st.files, st.ready],
+            default=str,
+        ).encode()).hexdigest()
+
+    def cached(self, q: Query) -> Outcome | None:
+        hit = self.cache.get("raw:" + self.raw_key(q), count=False)
+        if hit is None:
+            return None
+        return Outcome(hit.text, hit.finish, hit.stopping_word, cached=True, usage=hit.usage)
+
+    def prepare(self, q: Query) -> Prepared:
+        start = time.perf_counter()
+        opts = self.options
+        prefix, n_prefix = cut_prefix(q.prefix, self.counter, opts.prefix_tokens)
+        suffix, n_suffix = cut_suffix(q.suffix, self.counter, opts.suffix_tokens)
+        ctx = gather(self.index, self.counter, q.prefix[-60000:], q.suffix[:20000], path=q.path,
+                     budget=opts.context_tokens, client=q.client_context, client_budget=opts.client_context_tokens)
+        pairs = ctx.pairs()
+        redactions = 0
+        path = ctx.path or q.path
+        if self.redact:
+            name = path or "buffer"
+            prefix, a = redact_text(name, prefix)
+            suffix, b = redact_text(name, suffix)
+            red = [redact_text(f, t) for f, t in pairs]
+            pairs = [(f, t) for (f, _), (t, _) in zip(pairs, red, strict=True)]
+            redactions = a + b + sum(n for _, n in red)
+        req = FimRequest(
+            prefix=prefix,
+            suffix=suffix,
+            context=pairs,
+            max_tokens=q.max_tokens if q.max_tokens is not None else opts.max_tokens,
+            temperature=q.temperature,
+            stop=q.stop,
+            language=language_for(path) if path else None,
+            path=path,
+            repo=self.index.root.name,
+            options=q.options,
+        )
+        key = hashlib.sha256(json.dumps(
+            [self.provider.name, self.provider.model, self.provider.family, req.prefix, req.suffix, req.context,
+             req.max_tokens, req.temperature, req.stop, q.n_indent, sorted(q.options.items(), key=lambda kv: kv[0])],
+            default=str,
+        ).encode()).hexdigest()
+        return Prepared(q, req, ctx, key, n_prefix + n_suffix + ctx.tokens, redactions,
+                        (time.perf_counter() - start) * 1000, self.raw_key(q))
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, p: Prepared, emit: Callable[[str], None] | None = None, *, started: float | None = None) -> Outcome:
+        """The completion for ``p``; ``emit`` receives each piece as it is accepted (streaming)."""
+        t0 = started if started is not None else time.perf_counter()
+        deadline = t0 + self.options.deadline
+        hit = self.cache.get(p.key)
+        if hit is not None:
+            out = Outcome(hit.text, hit.finish, hit.stopping_word, cached=True, usage=hit.usage)
+            if emit is not None and out.text:
+                emit(out.text)
+            out.total_ms = (time.perf_counter() - t0) * 1000
+            return out
+        inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+        stop = threading.Event()
+        self.supersession.begin(p.query.client, inbox)
+        up_start = time.perf_counter()
+        self.pool.submit(self._pump, p.request, inbox, stop, max(0.1, deadline - up_start))
+        text = ""
+        finish = "stop"
+        word = ""
+        first = 0.0
+        usage = None
+        rules = _Rules(p.query)
+        try:
+            while True:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    finish = "deadline"
+                    break
+                try:
+                    kind, value = inbox.get(timeout=remaining)
+                except queue.Empty:
+                    finish = "deadline"
+                    break
+                if kind == "superseded":
+                    finish = "superseded"
+                    break
+                if kind == "error":
+                    raise value
+                if kind == "end":
+                    finish = value or "stop"
+                    break
+                delta: Delta = value
+                if delta.usage:
+                    usage = delta.usage
+                if not delta.text and delta.finish is None:
+                    continue
+                if not first and delta.text:
+                    first = time.perf_counter()
+                accepted, done, why, word = rules.feed(text, delta.text, first)
+                if accepted:
+                    text += accepted
+                    if emit is not None:
+                        emit(accepted)
+                if done:
+                    finish = why
+                    break
+                if delta.finish is not None:
+                    finish = delta.finish
+                    break
+        finally:
+            stop.set()
+            self.supersession.end(p.query.client, inbox)
+        now = time.perf_counter()
+        out = Outcome(text, finish, word, first_ms=(first - t0) * 1000 if first else 0.0,
+                      upstream_ms=(now - up_start) * 1000, total_ms=(now - t0) * 1000, usage=usage)
+        if finish in ("stop", "length", "word", "eos"):
+            self.cache.put(p.key, out)
+            if p.raw_key:
+                self.cache.put("raw:" + p.raw_key, out)
+        return out
+
+    def _pump(self, req: FimRequest, inbox: queue.Queue[tuple[str, Any]], stop: threading.Event, timeout: float) -> None:
+        """Upstream to inbox, until the upstream is done or the reader no longer wants it (then the
+        connection is closed, which makes a llama.cpp or vLLM server stop generating)."""
+        if stop.is_set():
+            return
+        gen = self.provider.stream(self.http, req, timeout)
+        finish = None
+        try:
+            for delta in gen:
+                inbox.put(("delta", delta))
+                if delta.finish is not None:
+                    finish = delta.finish
+                if stop.is_set():
+                    break
+            inbox.put(("end", finish))
+        except BackendError as exc:
+            inbox.put(("error", exc))
+        except Exception as exc:  # the reader must always hear back; the server keeps serving
+            inbox.put(("error", BackendError(f"{self.provider.name}: {type(exc).__name__}: {exc}")))
+        finally:
+            gen.close()
+
+
+class _Rules:
+    """llama.cpp's stopping rules, applied to any upstream: stop strings, a minimum indentation
+    for new lines (``n_indent``), and a time limit that applies once a line is complete
+    (``t_max_predict_ms``)."""
+
+    def __init__(self, q: Query) -> None:
+        self.stop = [s for s in q.stop if s]
+        self.n_indent = max(0, q.n_indent)
+        self.t_max = q.t_max_predict_ms / 1000.0 if q.t_max_predict_ms > 0 else 0.0
+
+    def feed(self, text: str, piece: str, first: float) -> tuple[str, bool, str, str]:
+        """(accepted part of ``piece``, done, finish reason, stopping word)."""
+        new = text + piece
+        for s in self.stop:
+            at = new.find(s, max(0, len(text) - len(s) + 1))
+            if at != -1:
+                return new[len(text) : at] if at >= len(text) else "", True, "word", s
+        if self.n_indent and "\n" in new:
+            pos = 0
+            for line in new.split("\n")[1:]:
+                pos = new.index("\n", pos) + 1
+                stripped = line.lstrip(" \t")
+                if stripped and len(line) - len(stripped) < self.n_indent:
+                    cut = pos
+                    return (new[len(text) : cut] if cut > len(text) else ""), True, "stop", ""
+        if self.t_max and first and "\n" in new and time.perf_counter() - first > self.t_max:
+            return piece, True, "length", ""
+        return piece, False, "", ""
