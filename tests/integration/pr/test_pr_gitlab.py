@@ -303,3 +303,65 @@ def test_template_script_runs_against_the_fake(tmp_path: Path, gl: FakeGitLab, m
     else:
         assert not any(r.method != "GET" for r in gl.requests)
         assert "nothing is posted" in proc.stdout
+
+
+def test_random_edits_every_position_is_accepted_by_the_fake(tmp_path: Path) -> None:
+    """Positions made by our parser (line codes included) checked by the fake GitLab's own parser,
+    over random edits: every anchor we would send is one GitLab accepts."""
+    import random
+
+    from reviewer.findings import Finding
+    from reviewer.forges import gitops
+    from reviewer.forges.anchors import DiffMap, anchor
+    from reviewer.forges.gitlab import Version, position
+    from tests.conftest import git, write_files
+
+    rng = random.Random(20240502)
+    base_lines = [f"value_{i:03d} = compute({i})" for i in range(1, 121)]
+    w = PrWorld(tmp_path, {"m.py": "\n".join(base_lines) + "\n"}, {"README.md": "start\n"})
+    gl = FakeGitLab(GL_TOKEN)
+    checked = placed = left = ranges = 0
+    for round_no in range(10):
+        git(w.dir, "checkout", "-q", "-B", "feature", "main")
+        lines = list(base_lines)
+        for _ in range(rng.randint(1, 8)):
+            op = rng.choice(["edit", "delete", "insert"])
+            i = rng.randrange(len(lines))
+            if op == "edit":
+                lines[i] = lines[i] + f"  # edited {round_no}"
+            elif op == "delete" and len(lines) > 10:
+                del lines[i : i + rng.randint(1, 3)]
+            else:
+                lines.insert(i, f"added_{round_no}_{i} = True")
+        write_files(w.dir, {"m.py": "\n".join(lines) + "\n"})
+        git(w.dir, "commit", "-qam", f"round {round_no}")
+        mr = gl.add_mr(PROJECT_ID, PROJECT, w.number, w.dir, target="main", source="feature")
+        v = mr.versions[0]
+        diff = DiffMap.parse(gitops.diff_text(w.dir, v.base, v.head))
+        fd = diff.file("m.py")
+        assert fd is not None
+        removed = [ln for h in fd.hunks for ln in h.lines if ln.kind == "-"]
+        for _ in range(60):
+            if removed and rng.random() < 0.25:  # a finding quoting removed lines
+                evidence, start, end = removed[rng.randrange(len(removed))].text, 1, 1
+            else:
+                start = rng.randint(1, len(lines))
+                end = min(len(lines), start + rng.choice([0, 0, 1, 3, 10, 40]))
+                evidence = "\n".join(lines[start - 1 : end])
+            f = Finding.model_validate({"category": "bug", "severity": "low", "confidence": 0.5, "path": "m.py",
+                                        "start_line": start, "end_line": end, "title": "t", "explanation": "e",
+                                        "evidence": evidence})
+            a, _ = anchor(f, diff)
+            checked += 1
+            if a is None:
+                continue
+            placed += 1
+            left += a.side == "LEFT"
+            ranges += a.start_line is not None
+            pos = position(a, fd, Version(v.base, v.start, v.head))
+            assert gl.check_position(mr, pos) is None, (pos, round_no)
+            if "line_range" in pos:  # and a wrong line code is refused
+                code = pos["line_range"]["start"]["line_code"]
+                pos["line_range"]["start"]["line_code"] = code.rsplit("_", 2)[0] + "_9999_9999"
+                assert gl.check_position(mr, pos) is not None
+    assert checked == 600 and placed > 100 and left > 5 and ranges > 20
