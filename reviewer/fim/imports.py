@@ -42,7 +42,7 @@ _JS_REQUIRE = re.compile(
 _GO_BLOCK = re.compile(r"^import[ \t]*\(([^)]*)\)", re.M)
 _GO_ONE = re.compile(r"""^import[ \t]+(?:([\w.]+)[ \t]+)?"([^"\n]+)\"""", re.M)
 _GO_SPEC = re.compile(r"""^[ \t]*(?:([\w.]+)[ \t]+)?"([^"\n]+)\"""", re.M)
-_JAVA = re.compile(r"^[ \t]*import[ \t]+(?:static[ \t]+)?([\w.]+(?:\.\*)?)[ \t]*;?", re.M)
+_JAVA = re.compile(r"^[ \t]*import[ \t]+(?:static[ \t]+)?(\w+(?:\.\w+)*(?:\.\*)?)[ \t]*;?", re.M)
 _INCLUDE = re.compile(r"""^[ \t]*#[ \t]*include[ \t]*"([^"\n]+)\"""", re.M)
 _RUST_USE = re.compile(r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+([^;]+);", re.M)
 _RUST_MOD = re.compile(r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?mod[ \t]+(\w+)[ \t]*;", re.M)
@@ -282,10 +282,10 @@ class ModuleMap:
         if module.startswith("."):
             target = posixpath.normpath(posixpath.join(posixpath.dirname(current), module))
             stem = _strip_ext(target) if target.endswith(_JS_EXT) else target
-            return sorted(p for p in self.slash.get(stem, ()) | self.slash.get(stem + "/index", ())
+            return sorted(p for p in self.slash.get(stem, set()) | self.slash.get(stem + "/index", set())
                           if p.endswith(_JS_EXT) and (_strip_ext(p) in (stem, stem + "/index")))
         key = module.lstrip("@~/").split("/", 1)[-1] if module.startswith(("@/", "~/")) else module
-        found = [p for p in self.slash.get(key, ()) | self.slash.get(key + "/index", ()) if p.endswith(_JS_EXT)]
+        found = [p for p in self.slash.get(key, set()) | self.slash.get(key + "/index", set()) if p.endswith(_JS_EXT)]
         return _nearest(current, found)
 
     def _go(self, current: str, module: str) -> list[str]:
