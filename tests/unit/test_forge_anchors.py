@@ -66,51 +66,6 @@ def test_commentable_lines_of_a_real_diff(repo: Path) -> None:
     assert moved is not None and moved.status == "renamed" and moved.old_path == "keep.txt" and not moved.hunks
 
 
-def test_placement_rules(repo: Path) -> None:
-    lines = list(LINES)
-    lines[4] = "line_05 = 'five'"
-    lines[24] = "line_25 = 'twenty-five'"
-    diff, _, _ = branch_diff(repo, {"a.py": "\n".join(lines) + "\n"})
-    # an added line
-    a, why = anchor(make_finding("a.py", 5), diff)
-    assert a == Anchor("a.py", "RIGHT", 5, None, 0) and why == ""
-    # a range of context and added lines in one hunk
-    a, _ = anchor(make_finding("a.py", 3, 6), diff)
-    assert a is not None and (a.start_line, a.line, a.clipped) == (3, 6, False)
-    # context lines only: not a changed line
-    a, why = anchor(make_finding("a.py", 7), diff)
-    assert a is None and why == "outside the diff"
-    # far from any hunk
-    assert anchor(make_finding("a.py", 15), diff) == (None, "outside the diff")
-    # a range over both hunks: clipped to the first (a tie on changed lines goes to the first hunk)
-    a, _ = anchor(make_finding("a.py", 5, 25), diff)
-    assert a is not None and a.clipped and (a.start_line, a.line, a.hunk) == (5, 8, 0)
-    assert diff.validate(a) is None
-    # a file the change does not touch, and a binary one
-    assert anchor(make_finding("keep.txt", 1), diff)[1] == "file not changed by this pull request"
-
-
-def test_validate_refuses_what_github_refuses(repo: Path) -> None:
-    lines = list(LINES)
-    lines[4] = "line_05 = 'five'"
-    lines[24] = "line_25 = 'twenty-five'"
-    diff, _, _ = branch_diff(repo, {"a.py": "\n".join(lines) + "\n"})
-    assert diff.validate(Anchor("a.py", "RIGHT", 15, None, 0)) is not None
-    assert diff.validate(Anchor("a.py", "RIGHT", 25, 5, 0)) == "start_line and line are in different hunks"
-    assert diff.validate(Anchor("a.py", "RIGHT", 5, 5, 0)) == "start_line must be before line"
-    assert diff.validate(Anchor("b.py", "RIGHT", 5, None, 0)) is not None
-    assert diff.validate(Anchor("a.py", "LEFT", 5, None, 0)) is None  # the old line 5 (deleted)
-
-
-def test_deleted_lines_by_evidence(repo: Path) -> None:
-    lines = [ln for i, ln in enumerate(LINES, 1) if i not in (10, 11)]
-    diff, _, _ = branch_diff(repo, {"a.py": "\n".join(lines) + "\n"})
-    a, _ = anchor(make_finding("a.py", 30, 31, evidence="line_10 = 10\n  line_11   =   11"), diff)
-    assert a is not None and (a.side, a.start_line, a.line, a.moved_to_deleted) == ("LEFT", 10, 11, True)
-    # a part of a line is not enough on the left side
-    assert anchor(make_finding("a.py", 30, evidence="line_10"), diff)[0] is None
-
-
 def test_gitlab_line_codes_and_positions(repo: Path) -> None:
     lines = list(LINES)
     lines[4] = "line_05 = 'five'"

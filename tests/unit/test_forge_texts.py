@@ -6,15 +6,11 @@ import base64
 import json
 
 from reviewer.findings import Finding
-from reviewer.forges.anchors import Anchor
-from reviewer.forges.bodies import GITLAB_SUGGESTION, MAX_BODY, fence_for, fit, inline_body
 from reviewer.forges.bundle import Bundle
 from reviewer.forges.markers import (
     OpenItem,
     State,
-    fingerprints_in,
     is_summary,
-    neutralize,
     read_state,
     write_state,
 )
@@ -30,44 +26,6 @@ def f(**kw: object) -> Finding:
                                    evidence="for i in range(n + 1):\n    x += a[i]")
     base.update(kw)
     return Finding(**base)  # type: ignore[arg-type]
-
-
-def test_fence_is_longer_than_any_backtick_run() -> None:
-    assert fence_for("plain") == "```"
-    assert fence_for("a ``` b") == "````"
-    assert fence_for("``````") == "```````"
-
-
-def test_suggestion_only_on_unclipped_right_side() -> None:
-    finding = f(suggestion="for i in range(n):\n    x += a[i]")
-    right = inline_body(finding, Anchor("a.py", "RIGHT", 4, 3, 0))
-    assert "```suggestion\nfor i in range(n):\n    x += a[i]\n```" in right
-    clipped = inline_body(finding, Anchor("a.py", "RIGHT", 4, 3, 0, clipped=True))
-    assert "```suggestion" not in clipped and "Suggested change:" in clipped and "`a.py:3-4`" in clipped
-    left = inline_body(finding, Anchor("a.py", "LEFT", 4, 3, 0, moved_to_deleted=True))
-    assert "```suggestion" not in left and "removed line(s)" in left
-    gitlab = inline_body(finding, Anchor("a.py", "RIGHT", 4, 3, 0), GITLAB_SUGGESTION)
-    assert "```suggestion:-1+0\n" in gitlab
-    assert fingerprints_in(right) == [finding.fingerprint]
-
-
-def test_bodies_never_exceed_the_limit() -> None:
-    huge = f(explanation="why " * 50_000, suggestion="x = 1\n" * 20_000, title="T" * 200)
-    body = inline_body(huge, Anchor("a.py", "RIGHT", 4, 3, 0))
-    assert len(body) <= MAX_BODY and fingerprints_in(body) == [huge.fingerprint]
-    tail = "<!-- reviewer:fp=0123456789abcdef -->"
-    cut = fit("y" * 100_000 + tail, tail)
-    assert len(cut) <= MAX_BODY and cut.endswith(tail)
-
-
-def test_model_text_is_defused() -> None:
-    hostile = f(title="ok <!-- reviewer:summary -->", explanation="cc @octo/team <!-- reviewer:fp=0000000000000000 -->",
-                suggestion="email = 'me@example.com'")
-    body = inline_body(hostile, Anchor("a.py", "RIGHT", 4, 3, 0))
-    assert fingerprints_in(body) == [hostile.fingerprint]
-    assert body.count("<!--") == 1 and "@\u200bocto/team" in body
-    assert "email = 'me@example.com'" in body, "code in a suggestion is left as it is"
-    assert neutralize("a@b.c and @user") == "a@b.c and @\u200buser"
 
 
 def test_state_round_trip_and_hostile_states() -> None:
