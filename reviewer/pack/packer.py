@@ -91,7 +91,8 @@ def build_pack(
         assert ranking is not None
         fixed = frame.exact()
         shown = [p for p in paths if selection.tiers[p] != "listed"]
-        ordered = order_files(shown, history.result(), [p for p in ranking.focused if p in set(shown)])
+        ordered = order_files(shown, history.result(), [p for p in ranking.focused if p in set(shown)],
+                              selection.costs)
         blocks = "".join(bench.blocks[(p, selection.tiers[p])][0] for p in ordered)
         document = frame.header + blocks + frame.tree + frame.footer
         files = _packed_files(paths, bench, ranking, selection)

@@ -145,8 +145,11 @@ def test_diff_focus_and_volatile_files_last(make_repo: MakeRepo, tmp_path: Path)
 
 def test_order_is_stable_first_and_a_commit_keeps_the_prefix(make_repo: MakeRepo, tmp_path: Path) -> None:
     files = project(12)
-    root = make_repo(files)
-    # history: mod_05 changed later than everything else
+    root = make_repo(files, use_git=False)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "old", date="2020-01-01T00:00:00Z")  # long before the year before HEAD
+    # history: mod_05 changed recently, everything else long ago
     (root / "pkg" / "mod_05.py").write_text(files["pkg/mod_05.py"] + "\n# v2\n", encoding="utf-8")
     git(root, "commit", "-qam", "v2", date="2024-03-01T00:00:00Z")
     s = settings(tmp_path)
