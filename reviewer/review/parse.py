@@ -75,6 +75,7 @@ def parse_answer(text: str) -> Parsed:
         if not isinstance(item, dict):
             out.dropped.append(Dropped("(not an object)", "", 0, "invalid-schema"))
             continue
+        item = _lenient_lines(item)
         try:
             model = ModelFinding.model_validate(item)
         except ValidationError as exc:
@@ -98,3 +99,14 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _lenient_lines(item: dict[str, Any]) -> dict[str, Any]:
+    """An ``end_line`` missing, zero or before ``start_line`` becomes ``start_line``: the lines
+    are only a hint (grounding snaps them to the quoted evidence), so a sloppy end should not
+    cost a finding whose start and evidence are fine."""
+    start, end = item.get("start_line"), item.get("end_line")
+    if isinstance(start, int) and not isinstance(start, bool) and start >= 1:
+        if not isinstance(end, int) or isinstance(end, bool) or end < start:
+            return {**item, "end_line": start}
+    return item

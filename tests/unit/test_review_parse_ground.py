@@ -80,6 +80,16 @@ def test_each_finding_is_validated_alone() -> None:
     assert all(f.source == "model" and f.fingerprint for f in parsed.findings)
 
 
+def test_a_sloppy_end_line_is_forgiven_a_bad_start_line_is_not() -> None:
+    parsed = parse_answer(json.dumps({"findings": [
+        item(end_line=0, title="zero end"), item(end_line=2, title="end before start"),
+        {k: v for k, v in item(title="no end").items() if k != "end_line"},
+        item(start_line=0, title="zero start"), item(start_line="x", title="text start"),
+    ]}))
+    assert [(f.title, f.end_line) for f in parsed.findings] == [("zero end", 5), ("end before start", 5), ("no end", 5)]
+    assert [d.reason for d in parsed.dropped] == ["invalid-schema: start_line"] * 2
+
+
 def test_findings_not_a_list() -> None:
     with pytest.raises(ParseError):
         parse_answer('{"findings": "none"}')
