@@ -162,12 +162,19 @@ def _candidates(
 
     scores: dict[tuple[str, int, str], Card] = {}
 
+    visible = "\n".join(before[-120:] + after[:60]) if path is None else ""
+
     def add(r: FileRecord, d: Definition, score: float) -> None:
         if path is not None and r.path == path:
             return
         key = (r.path, d.start_line, d.qualname)
         card = scores.get(key)
         if card is None:
+            if visible:  # the file is unknown: leave out what the editor's own text already shows
+                lines = r.lines()
+                sig = lines[d.signature_line - 1].strip() if d.signature_line <= len(lines) else ""
+                if len(sig) >= 8 and sig in visible:
+                    return
             full, compact = _memo_card(r, d)
             scores[key] = Card(r, full, compact, score, d.name)
         else:

@@ -30,6 +30,8 @@ def repo_path(root: Path, name: str) -> tuple[str, Path]:
         raise RequestError("empty or invalid file name")
     p = Path(name)
     full = p if p.is_absolute() else root / p
+    if not Path(os.path.normpath(full)).is_relative_to(root):  # refused whether or not it exists
+        raise RequestError(f"path is outside the repository: {name}", 403)
     try:
         real = full.resolve(strict=True)
     except FileNotFoundError as exc:

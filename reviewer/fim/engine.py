@@ -11,6 +11,7 @@ everything that decides them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import queue
@@ -236,9 +237,10 @@ class FimEngine:
             return out
         inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
+        opened: list[httpx.Response] = []
         self.supersession.begin(p.query.client, inbox)
         up_start = time.perf_counter()
-        self.pool.submit(self._pump, p.request, inbox, stop, max(0.1, deadline - up_start))
+        self.pool.submit(self._pump, p.request, inbox, stop, max(0.1, deadline - up_start), opened)
         text = ""
         finish = "stop"
         word = ""
@@ -285,6 +287,9 @@ class FimEngine:
         finally:
             stop.set()
             self.supersession.end(p.query.client, inbox)
+            for resp in opened:  # wake a read that waits on a silent upstream: the rest is not wanted
+                with contextlib.suppress(Exception):
+                    resp.close()
         now = time.perf_counter()
         out = Outcome(text, finish, word, first_ms=(first - t0) * 1000 if first else 0.0,
                       upstream_ms=(now - up_start) * 1000, total_ms=(now - t0) * 1000, usage=usage)
@@ -294,12 +299,13 @@ class FimEngine:
                 self.cache.put("raw:" + p.raw_key, out)
         return out
 
-    def _pump(self, req: FimRequest, inbox: queue.Queue[tuple[str, Any]], stop: threading.Event, timeout: float) -> None:
+    def _pump(self, req: FimRequest, inbox: queue.Queue[tuple[str, Any]], stop: threading.Event, timeout: float,
+              opened: list[httpx.Response]) -> None:
         """Upstream to inbox, until the upstream is done or the reader no longer wants it (then the
         connection is closed, which makes a llama.cpp or vLLM server stop generating)."""
         if stop.is_set():
             return
-        gen = self.provider.stream(self.http, req, timeout)
+        gen = self.provider.stream(self.http, req, timeout, cancel=stop, on_open=opened.append)
         finish = None
         try:
             for delta in gen:

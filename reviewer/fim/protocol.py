@@ -158,7 +158,7 @@ def parse_infill(body: Any, root: Path, max_bytes: int, default_max: int) -> tup
         t_max_predict_ms=_int(body, "t_max_predict_ms", 0) or 0,
         options={k: body[k] for k in INFILL_PASSTHROUGH if k in body},
     )
-    return q, Wire(stream=stream, response_fields=[f for f in fields if f], warmup=n_predict == 0)
+    return q, Wire(stream=stream, response_fields=list(fields), warmup=n_predict == 0)
 
 
 def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int) -> tuple[Query, Wire]:

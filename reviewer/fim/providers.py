@@ -16,8 +16,9 @@ editor no longer wants it; a server that answers a streamed request with plain J
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -120,9 +121,12 @@ class Provider:
             text = (c.get("delta") or {}).get("content") or ""
         return Delta(str(text), c.get("finish_reason"), data.get("usage"))
 
-    def stream(self, client: httpx.Client, req: FimRequest, timeout: float) -> Iterator[Delta]:
-        """The completion as it arrives. Closing the generator closes the connection, which is
-        how a superseded request stops the upstream's work."""
+    def stream(self, client: httpx.Client, req: FimRequest, timeout: float, *,
+               cancel: threading.Event | None = None,
+               on_open: Callable[[httpx.Response], None] | None = None) -> Iterator[Delta]:
+        """The completion as it arrives. Setting ``cancel`` (checked at every line) or closing the
+        response handed to ``on_open`` (from another thread) ends it and closes the connection,
+        which is how a superseded request stops the upstream's work."""
         body = self.build(req, True)
         headers = {"Accept": "text/event-stream"}
         if self.api_key:
@@ -130,6 +134,8 @@ class Provider:
         t = httpx.Timeout(timeout, connect=min(timeout, 5.0))
         try:
             with client.stream("POST", self.url(), json=body, headers=headers, timeout=t) as resp:
+                if on_open is not None:
+                    on_open(resp)
                 if resp.status_code != 200:
                     resp.read()
                     raise BackendError(f"{self.name}: HTTP {resp.status_code} from {self.url()}: {_error_text(resp)}")
@@ -141,6 +147,8 @@ class Provider:
                         raise BackendError(f"{self.name}: unreadable response from {self.url()}") from exc
                     return
                 for line in resp.iter_lines():
+                    if cancel is not None and cancel.is_set():
+                        return
                     if line.startswith("error:"):
                         raise BackendError(f"{self.name}: {line[6:].strip()[:200]}")
                     if not line.startswith("data:"):
@@ -162,6 +170,8 @@ class Provider:
         except httpx.TimeoutException as exc:
             raise BackendError(f"{self.name}: no answer from {self.url()} within {timeout:.1f} s") from exc
         except httpx.HTTPError as exc:
+            if cancel is not None and cancel.is_set():
+                return  # closed on purpose
             raise BackendError(f"{self.name}: {type(exc).__name__} talking to {self.url()}") from exc
 
     def complete(self, client: httpx.Client, req: FimRequest, timeout: float) -> str:

@@ -104,16 +104,13 @@ def make_record(path: str, text: str, sha: str, mtime_ns: int, index: FileIndex)
     )
 
 
-def fingerprints(text: str) -> set[int]:
-    """Sampled hashes of the distinctive lines of ``text`` (stripped of indentation)."""
-    out = set()
-    for line in text.split("\n"):
-        s = line.strip()
-        if len(s) >= MIN_FINGERPRINT_CHARS:
-            h = hash(s)
-            if h % FINGERPRINT_SAMPLE == 0:
-                out.add(h)
-    return out
+def fingerprints(text: str, *, sample: bool = True) -> set[int]:
+    """Hashes of the distinctive lines of ``text`` (stripped of indentation): one in
+    ``FINGERPRINT_SAMPLE`` of them, or all of them for a short file (so it can be recognised too)."""
+    every = {hash(s) for s in (line.strip() for line in text.split("\n")) if len(s) >= MIN_FINGERPRINT_CHARS}
+    if not sample or len(every) <= FINGERPRINT_SAMPLE * 16:
+        return every
+    return {h for h in every if h % FINGERPRINT_SAMPLE == 0}
 
 
 @dataclass
@@ -263,7 +260,7 @@ class RepoIndex:
         one file clearly does."""
         votes: Counter[str] = Counter()
         owner = self._owner
-        for h in fingerprints(text):
+        for h in fingerprints(text, sample=False):
             path = owner.get(h)
             if path:
                 votes[path] += 1
