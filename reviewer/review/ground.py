@@ -38,13 +38,19 @@ def _clean_evidence(evidence: str) -> list[str]:
     return lines
 
 
-def locate(evidence: str, lines: list[str], near: int) -> tuple[int, int] | None:
+def normalize_lines(lines: list[str]) -> list[str]:
+    return [_WS.sub("", line) for line in lines]
+
+
+def locate(evidence: str, lines: list[str], near: int, norm: list[str] | None = None) -> tuple[int, int] | None:
     """1-based (start, end) of the occurrence of ``evidence`` in ``lines`` closest to line
-    ``near``, comparing without whitespace; evidence may start or end mid-line."""
+    ``near``, comparing without whitespace; evidence may start or end mid-line. ``norm`` is
+    ``normalize_lines(lines)`` when the caller already has it."""
     wanted = _clean_evidence(evidence)
     if not wanted:
         return None
-    norm = [_WS.sub("", line) for line in lines]
+    if norm is None:
+        norm = normalize_lines(lines)
     best: tuple[int, int] | None = None
     n = len(wanted)
     for i in range(len(norm) - n + 1):
@@ -79,6 +85,7 @@ def ground(findings: list[Finding], shown: set[str], read_lines: Callable[[str],
     (redacted) lines, or None when it cannot be read."""
     out = Grounded()
     cache: dict[str, list[str] | None] = {}
+    normalized: dict[str, list[str]] = {}
     for f in findings:
         path = f.path.strip().removeprefix("./")
         if path not in shown:
@@ -96,7 +103,9 @@ def ground(findings: list[Finding], shown: set[str], read_lines: Callable[[str],
         if len("".join(_clean_evidence(f.evidence))) < MIN_EVIDENCE:
             out.dropped.append(Dropped(f.title, path, f.start_line, "evidence-too-short"))
             continue
-        span = locate(f.evidence, lines, f.start_line)
+        if path not in normalized:
+            normalized[path] = normalize_lines(lines)
+        span = locate(f.evidence, lines, f.start_line, normalized[path])
         if span is None:
             out.dropped.append(Dropped(f.title, path, f.start_line, "evidence-not-found"))
             continue
