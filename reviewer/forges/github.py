@@ -109,7 +109,8 @@ class GitHubForge(Forge):
                 self.api.request("PATCH", f"{self._r}/issues/comments/{existing.summary_id}", json_body={"body": body})
                 return "updated"
             except ForgeError as exc:
-                if exc.status != 404:
+                # gone (404), or not ours to edit (403: someone else's comment carries the marker)
+                if exc.status not in (403, 404):
                     raise
         self.api.request("POST", f"{self._r}/issues/{self.number}/comments", json_body={"body": body})
         return "created"

@@ -154,7 +154,8 @@ class GitLabForge(Forge):
                 self.api.request("PUT", f"{self._mr}/notes/{existing.summary_id}", json_body={"body": body})
                 return "updated"
             except ForgeError as exc:
-                if exc.status != 404:
+                # gone (404), or not ours to edit (403: someone else's comment carries the marker)
+                if exc.status not in (403, 404):
                     raise
         self.api.request("POST", f"{self._mr}/notes", json_body={"body": body})
         return "created"
