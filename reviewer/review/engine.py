@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reviewer.config import Settings
-from reviewer.errors import BackendError, InputError
+from reviewer.errors import ConfigError, InputError
 from reviewer.findings import Finding, sort_findings
 from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend
 from reviewer.pack.model import Pack
@@ -139,7 +139,7 @@ def ask(
         raise InputError("ask needs a question or --trace FILE")
     backend = resolve_backend(settings, for_estimate=dry_run)
     if backend is None:
-        raise BackendError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
+        raise ConfigError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
     trace_red = redact("trace.txt", trace_text) if trace_text else None
     question_red = redact("question.txt", question) if question else None
     trace_clean = trace_red.text if trace_red else None

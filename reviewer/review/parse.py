@@ -106,7 +106,6 @@ def _lenient_lines(item: dict[str, Any]) -> dict[str, Any]:
     are only a hint (grounding snaps them to the quoted evidence), so a sloppy end should not
     cost a finding whose start and evidence are fine."""
     start, end = item.get("start_line"), item.get("end_line")
-    if isinstance(start, int) and not isinstance(start, bool) and start >= 1:
-        if not isinstance(end, int) or isinstance(end, bool) or end < start:
-            return {**item, "end_line": start}
-    return item
+    good_start = isinstance(start, int) and not isinstance(start, bool) and start >= 1
+    bad_end = not isinstance(end, int) or isinstance(end, bool) or end < start  # type: ignore[operator]
+    return {**item, "end_line": start} if good_start and bad_end else item

@@ -132,3 +132,29 @@ def test_usage_errors_exit_2(vulnerable: Path, args: list[str], message: str) ->
     proc = run(*args, cwd=vulnerable)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ask_with_a_trace_on_stdin(vulnerable: Path, tmp_path: Path) -> None:
+    trace = ('Traceback (most recent call last):\n  File "shop/calculator.py", line 6, in calculate\n'
+             "    print(eval(expression))\nNameError: name 'x' is not defined\n")
+    reply = {"answer": "The expression is evaluated with eval() on raw input.",
+             "findings": [{"category": "bug", "severity": "high", "confidence": 0.8, "path": "shop/calculator.py",
+                           "start_line": 6, "end_line": 6, "title": "eval of user input",
+                           "explanation": "eval() runs whatever the user typed.",
+                           "evidence": "print(eval(expression))"}]}
+    with FakeOpenAI(Reply(content=json.dumps(reply))) as server:
+        proc = subprocess.run(
+            [sys.executable, "-m", "reviewer", "ask", str(vulnerable), "--trace", "-", "--backend", "openai",
+             "--base-url", server.base_url, "--model", "m", "--format", "markdown"],
+            input=trace, capture_output=True, text=True, timeout=300,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("REVIEWER_")}, "NO_COLOR": "1"})
+        user = server.chat_requests()[0].body["messages"][-1]["content"]
+    assert proc.returncode == 0, proc.stderr
+    assert "## Answer" in proc.stdout and "eval() on raw input" in proc.stdout
+    assert "`shop/calculator.py:6`" in proc.stdout
+    assert user.index("</repository>") < user.index("NameError")
+
+
+def test_ask_without_a_model_says_how_to_configure_one(vulnerable: Path) -> None:
+    proc = run("ask", str(vulnerable), "where is the database opened?")
+    assert proc.returncode == 2 and "needs a model" in proc.stderr and "DEEPSEEK_API_KEY" in proc.stderr
