@@ -106,6 +106,7 @@ def _lenient_lines(item: dict[str, Any]) -> dict[str, Any]:
     are only a hint (grounding snaps them to the quoted evidence), so a sloppy end should not
     cost a finding whose start and evidence are fine."""
     start, end = item.get("start_line"), item.get("end_line")
-    good_start = isinstance(start, int) and not isinstance(start, bool) and start >= 1
-    bad_end = not isinstance(end, int) or isinstance(end, bool) or end < start  # type: ignore[operator]
-    return {**item, "end_line": start} if good_start and bad_end else item
+    if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+        return item  # a bad start stays bad: validation drops it
+    bad_end = not isinstance(end, int) or isinstance(end, bool) or end < start
+    return {**item, "end_line": start} if bad_end else item
