@@ -50,7 +50,7 @@ def estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: li
               pack: Pack) -> dict[str, object]:
     tok = get_tokenizer(settings.tokenizer)
     prompt = sum(tok.count_batch([m["content"] for m in messages]))
-    out = min(ANSWER_RESERVE, max_tokens(settings, info))
+    out = min(ANSWER_RESERVE, max_tokens(settings, info, prompt))
     cached = min(pack.total_tokens, prompt)
     miss = pricing.cost(info, miss=prompt, output=out)
     hit = pricing.cost(info, hit=cached, miss=prompt - cached, output=out)
@@ -68,8 +68,18 @@ def estimate(settings: Settings, backend: Backend, info: ModelInfo, messages: li
     }
 
 
-def max_tokens(settings: Settings, info: ModelInfo) -> int:
-    return settings.max_output_tokens or min(info.max_output, 32_768)
+# Output tokens asked for by thinking effort (thinking counts against the same limit).
+_OUTPUT_BY_EFFORT = {"none": 32_768, "high": 65_536, "max": 393_216}
+_TEMPLATE_MARGIN = 512  # chat-template tokens the server adds around the messages
+MIN_ANSWER = 1_024  # an answer needs at least this much room
+
+
+def max_tokens(settings: Settings, info: ModelInfo, prompt_tokens: int = 0) -> int:
+    """``max_output_tokens`` if set, else by effort; never more than the model's maximum output,
+    nor than the window leaves after the prompt (servers reject prompt + max_tokens > window)."""
+    wanted = settings.max_output_tokens or _OUTPUT_BY_EFFORT.get(settings.effort, 32_768)
+    room = info.context_window - prompt_tokens - _TEMPLATE_MARGIN
+    return max(MIN_ANSWER, min(wanted, info.max_output, room))
 
 
 def run_model(
@@ -93,6 +103,13 @@ def run_model(
     info = settings.model_info(backend.model)
     est = estimate(settings, backend, info, messages, pack)
     result.estimate = est
+    prompt_tokens = int(est["prompt_tokens"])  # type: ignore[call-overload]
+    if prompt_tokens + _TEMPLATE_MARGIN + MIN_ANSWER > info.context_window:
+        message = (f"the prompt ({prompt_tokens:,} tokens) leaves no room for an answer in the "
+                   f"{info.context_window:,}-token window of {backend.model}")
+        if not dry_run:
+            raise InputError(message, hint="raise --reserve, or lower --budget")
+        result.notes.append(message)
     if dry_run:
         return result
     if settings.max_cost is not None and float(est["cost_usd_cache_miss"]) > settings.max_cost:  # type: ignore[arg-type]
@@ -111,12 +128,13 @@ def run_model(
         schema_style=style,
         backoff_base=settings.backoff,
     )
-    answer = client.chat(messages, effort=settings.effort, max_tokens=max_tokens(settings, info), progress=progress)
+    limit = max_tokens(settings, info, prompt_tokens)
+    answer = client.chat(messages, effort=settings.effort, max_tokens=limit, progress=progress)
     result.usage.add(answer.usage)
     result.model_used = True
     if answer.usage.prompt_tokens == 0 and answer.usage.completion_tokens == 0:
         result.notes.append(f"{backend.name} reported no token usage: cost not known")
-    parsed = parse_with_retry(client, messages, answer, settings, info, result, progress)
+    parsed = parse_with_retry(client, messages, answer, settings, limit, result, progress)
     if parsed is None:
         unreviewed = apply_verdicts(hints, [], [])[0] if hints else []
         result.findings = sort_findings(unreviewed)
@@ -137,7 +155,7 @@ def run_model(
 
 
 def parse_with_retry(client: ChatClient, messages: list[dict[str, str]], answer: ChatAnswer, settings: Settings,
-                     info: ModelInfo, result: ReviewResult, progress: Progress | None) -> Parsed | None:
+                     limit: int, result: ReviewResult, progress: Progress | None) -> Parsed | None:
     """The parsed answer; a cut-off answer keeps what parsed; an unreadable one gets one retry
     that quotes the error; None when nothing could be read."""
     if answer.finish_reason == "length":
@@ -155,7 +173,9 @@ def parse_with_retry(client: ChatClient, messages: list[dict[str, str]], answer:
             {"role": "user", "content": f"Your answer could not be read as JSON ({exc}). Answer again with only the "
                                         "JSON object, nothing before or after it."},
         ]
-        second = client.chat(retry, effort=settings.effort, max_tokens=max_tokens(settings, info), progress=progress)
+        added = (len(retry[-2]["content"]) + len(retry[-1]["content"])) // 2  # at least 2 characters a token
+        second = client.chat(retry, effort=settings.effort, max_tokens=max(MIN_ANSWER, limit - added),
+                             progress=progress)
         result.usage.add(second.usage)
         result.usage.retries += 1
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.config import load_settings
-from reviewer.errors import BackendError
+from reviewer.errors import BackendError, InputError
 from reviewer.review.engine import ask, review
 from tests.conftest import MakeRepo
 from tests.servers.openai_fake import FakeOpenAI, Reply
@@ -365,3 +365,21 @@ def test_a_file_larger_than_the_window_is_reported_not_looped_on(make_repo: Make
     assert len(server.chat_requests()) == result.chunks == 1
     assert "big.py" not in result.files_full
     assert any(n.startswith("not reviewed whole:") and "1 by name only" in n for n in result.notes)
+
+
+def test_max_tokens_by_effort_and_within_the_window(repo: Path, server: FakeOpenAI,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
+    server.default = Reply(content=answer())
+    for effort in ("none", "high", "max"):
+        review(repo, settings_for(repo, server, backend="deepseek", model="deepseek-flash", effort=effort))
+    assert [r.body["max_tokens"] for r in server.chat_requests()] == [32_768, 65_536, 393_216]
+    # a small window: the answer gets what the prompt leaves, and a prompt that leaves nothing fails
+    (repo / ".reviewer.toml").write_text('[models.small]\ncontext_window = 8000\nmax_output = 100000\n')
+    review(repo, settings_for(repo, server, model="small"))
+    body = server.chat_requests()[-1].body
+    assert 1024 <= body["max_tokens"] <= 8000 - 512 - 1000
+    (repo / ".reviewer.toml").write_text('[models.small]\ncontext_window = 3000\n')
+    with pytest.raises(InputError, match="leaves no room for an answer"):
+        review(repo, settings_for(repo, server, model="small"))
+    assert len(server.chat_requests()) == 4
