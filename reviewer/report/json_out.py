@@ -23,6 +23,7 @@ def as_dict(result: ReviewResult, *, show_rejected: bool = False) -> dict[str, A
         "files": {"full": len(result.files_full), "outline": len(result.files_outline),
                   "listed": len(result.files_listed)},
         "truncated": result.truncated,
+        "chunks": result.chunks,
     }
     if result.answer is not None:
         data["answer"] = result.answer

@@ -84,6 +84,7 @@ def test_json_carries_counts_drops_and_usage() -> None:
     doc = json.loads(render(result(), "json"))
     assert doc["counts"]["category"] == {"security": 1, "bug": 1, "performance": 1}
     assert doc["usage"]["reasoning_tokens"] == 20 and len(doc["dropped"]) == 2
+    assert doc["model_used"] is True and doc["chunks"] == 0 and doc["truncated"] is False
 
 
 def test_terminal_report() -> None:
