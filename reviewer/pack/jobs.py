@@ -54,8 +54,24 @@ def redact_outline_lines(path: str, lines: list[tuple[int, str]]) -> tuple[list[
     return out, [(kept[line - 1][0], kind) for line, kind in hits if 1 <= line <= len(kept)]
 
 
+_BATCH_CHARS = 1_000_000  # the encoder keeps every token of a batch in memory: count a bounded batch at a time
+
+
 def count_tokens(tokenizer: str, texts: list[str]) -> list[int]:
-    """Exact token counts (``get_tokenizer`` keeps the tokenizer loaded for later calls)."""
+    """Exact token counts (``get_tokenizer`` keeps the tokenizer loaded for later calls), in
+    batches of about a million characters so memory stays flat however much is counted."""
     from reviewer.pack.tokens import get_tokenizer
 
-    return get_tokenizer(tokenizer).count_batch(texts) if texts else []
+    tok = get_tokenizer(tokenizer)
+    out: list[int] = []
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        batch.append(text)
+        size += len(text)
+        if size >= _BATCH_CHARS:
+            out += tok.count_batch(batch)
+            batch, size = [], 0
+    if batch:
+        out += tok.count_batch(batch)
+    return out

@@ -53,8 +53,8 @@ def build_pack(
 ) -> Pack:
     with IndexCache(settings) as cache, WorkerPool() as pool, ExitStack() as stack:
         counter = None
-        if cache.is_empty() and pool.max_workers > 1:
-            # surely a cold run: start the workers and the token counter now, while the scan reads
+        if cache.is_empty() and pool.max_workers > 1 and _looks_big(root):
+            # surely a cold run on a big tree: start the workers and the token counter now, while the scan reads
             counter = start_counter(settings)
             stack.callback(counter.close)
             pool.start(pool.max_workers)
@@ -108,6 +108,22 @@ def build_pack(
         excluded=list(scanned.excluded),
         secrets=secrets,
     )
+
+
+def _looks_big(root: Path) -> bool:
+    """A cheap guess, before the scan, that the tree is big: git's index holds over ~1,000
+    entries (about 100 bytes each). Outside git, or when unsure: no."""
+    dotgit = Path(root) / ".git"
+    try:
+        if dotgit.is_file():  # a worktree or submodule: "gitdir: PATH"
+            line = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+            if not line.startswith("gitdir:"):
+                return False
+            gitdir = Path(line[7:].strip())
+            dotgit = gitdir if gitdir.is_absolute() else Path(root) / gitdir
+        return (dotgit / "index").stat().st_size > 100_000
+    except OSError:
+        return False
 
 
 def _run_key(

@@ -106,7 +106,7 @@ class Workbench:
                 return self._remote.call(count_tokens, self.settings.tokenizer, texts)
             except OSError:
                 pass
-        return self.tokenizer.count_batch(texts)
+        return count_tokens(self.settings.tokenizer, texts)
 
     @property
     def tokenizer_name(self) -> str:
