@@ -1,8 +1,7 @@
 """Completion (FIM) benchmarks: context quality, context speed, and what fim-server adds.
 
     python bench/fim_bench.py quality REPO [REPO ...] [--budget 2048] [--json OUT]
-    python bench/fim_bench.py latency REPO [--requests 400] [--concurrency 1] [--json OUT]
-    python bench/fim_bench.py synth DIR [--files 2000]     # make a synthetic repository
+    python bench/fim_bench.py latency REPO [--requests 300] [--json OUT]
 
 quality: the RepoBench "cross_file_first" construction on Python repositories. For every name a
 file imports from another file of the same repository (``from .models import Request``,
@@ -14,11 +13,14 @@ is defined is found independently of the tool, with Python's ``ast`` and the imp
 (following re-exports through package ``__init__`` files); names defined outside the repository
 are not samples. Reported: hit rate, how often the file was recognised from its text, tokens.
 
-latency: a real ``reviewer fim-server`` (in this process, on 127.0.0.1) in front of a local
-upstream that answers at once (a llama.cpp ``/infill`` stand-in), driven with requests in the
-exact JSON shape llama.vim sends, at cursors spread over the repository. Reported: the time the
-client waits, the upstream's own time, their difference (what fim-server adds), and the context
-retrieval time, as p50/p95/max, plus the cold first pass apart from the warm ones.
+latency: a real fim-server (in this process, on 127.0.0.1, with its file watcher running) in
+front of a local upstream that answers at once (a llama.cpp ``/infill`` stand-in), driven with
+requests in the JSON shape llama.vim sends (256 lines before the cursor, 64 after, its sampling
+fields), one at a time on a new connection each, as llama.vim's curl does, at random cursors in
+the repository's source files. Each request is also sent straight to the upstream; what
+fim-server adds is the difference. Two passes: "first" (a cursor never seen: nothing cached but
+the index) and "keystroke" (the same cursors, one character typed). Reported as p50/p95/max, with
+the context retrieval time the server measured, the index build and a watcher pass.
 
 Not part of the test suite; it prints figures.
 """
@@ -29,9 +31,13 @@ import argparse
 import ast
 import json
 import random
+import socket
 import statistics
 import sys
+import threading
+import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -245,6 +251,159 @@ def _pct(values: list[float], p: float) -> float:
     return s[k]
 
 
+# ------------------------------------------------------------------------------ latency
+
+
+class _Instant(BaseHTTPRequestHandler):
+    """A llama.cpp /infill stand-in that answers at once."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        data = json.dumps({"index": 0, "content": "return value\n", "tokens": [], "stop": True, "stop_type": "eos",
+                           "tokens_predicted": 3, "tokens_evaluated": 100, "truncated": False,
+                           "timings": {"prompt_n": 100, "prompt_ms": 0.0}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
+
+
+def _cursors(files: dict[str, str], n: int, seed: int) -> list[tuple[str, int, int]]:
+    rng = random.Random(seed)
+    code = sorted(p for p, t in files.items() if p.endswith((".py", ".js", ".ts", ".go", ".rs", ".java", ".c", ".cpp"))
+                  and t.count("\n") > 20)
+    out = []
+    while len(out) < n and code:
+        path = rng.choice(code)
+        lines = files[path].split("\n")
+        line = rng.randrange(10, len(lines) - 1)
+        text = lines[line - 1]
+        if not text.strip():
+            continue
+        col = len(text) - len(text.lstrip()) + min(len(text.strip()), rng.randrange(0, 12))
+        out.append((path, line, col))
+    return out
+
+
+def _vim_body(text: str, line: int, col: int, extra: str = "") -> dict[str, object]:
+    lines = text.split("\n")
+    cur = lines[line - 1]
+    return {
+        "input_prefix": "\n".join(lines[max(0, line - 1 - N_PREFIX) : line - 1]) + "\n",
+        "input_suffix": cur[col:] + "\n" + "\n".join(lines[line : line + N_SUFFIX]) + "\n",
+        "input_extra": [],
+        "prompt": cur[:col] + extra,
+        "n_predict": 128, "stop": [], "n_indent": len(cur) - len(cur.lstrip()), "top_k": 40, "top_p": 0.90,
+        "stream": False, "samplers": ["top_k", "top_p", "infill"], "cache_prompt": True,
+        "t_max_prompt_ms": 500, "t_max_predict_ms": 1000,
+    }
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(statistics.median(values), 2), "p95": round(_pct(values, 95), 2),
+            "max": round(max(values), 2), "n": len(values)} if values else {}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def latency(repo: Path, n: int, seed: int) -> dict[str, object]:
+    import os
+    import subprocess
+
+    import httpx
+
+    root = repo.resolve()
+    upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Instant)
+    upstream.daemon_threads = True
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    up_url = f"http://127.0.0.1:{upstream.server_address[1]}"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "DEEPSEEK_API_KEY" and not k.startswith("REVIEWER_")}
+    t = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reviewer", "fim-server", "--repo", str(root), "--port", str(port),
+         "--provider", "infill", "--base-url", up_url, "--model", "instant"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )
+    try:
+        health: dict[str, object] = {}
+        while time.perf_counter() - t < 600:
+            try:
+                health = httpx.get(url + "/health", timeout=2).json()
+                if health["index"]["ready"]:  # type: ignore[index]
+                    break
+            except (httpx.HTTPError, KeyError):
+                pass
+            if proc.poll() is not None:
+                raise SystemExit(f"fim-server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.1)
+        ready_s = time.perf_counter() - t
+        files = {}
+        for p in sorted(subprocess.run(["git", "-C", str(root), "ls-files"], capture_output=True, text=True).stdout.split()):
+            try:
+                files[p] = (root / p).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+        cursors = _cursors(files, n, seed)
+        report: dict[str, object] = {"repository": root.name, "files": health["index"]["files"],  # type: ignore[index]
+                                     "ready_s": round(ready_s, 2), "index": health["index"],
+                                     "load_average": os.getloadavg()}
+        for label, extra in (("first", ""), ("keystroke", "x")):
+            rows: dict[str, list[float]] = {k: [] for k in ("via", "direct", "added", "context", "prepare", "cpu")}
+            recognised = 0
+            for path, line, col in cursors:
+                body = _vim_body(files[path], line, col, extra)
+                with httpx.Client() as c:  # a new connection per request, as llama.vim's curl makes
+                    t0 = time.perf_counter()
+                    r0 = c.post(up_url + "/infill", json=body, timeout=30)
+                    d = (time.perf_counter() - t0) * 1000
+                with httpx.Client() as c:
+                    t0 = time.perf_counter()
+                    r = c.post(url + "/infill", json=body, timeout=30)
+                    v = (time.perf_counter() - t0) * 1000
+                assert r0.status_code == 200 and r.status_code == 200, r.text
+                info = r.json().get("reviewer", {})
+                rows["via"].append(v)
+                rows["direct"].append(d)
+                rows["added"].append(v - d)
+                for key, name in (("context", "context_ms"), ("prepare", "prepare_ms"), ("cpu", "cpu_ms")):
+                    if name in info:
+                        rows[key].append(info[name])
+                recognised += info.get("file") == path
+                time.sleep(0.02)  # an editor's debounce: requests do not arrive back to back
+            report[label] = {k: _summary(v) for k, v in rows.items()}
+            report[label]["file_recognised"] = round(recognised / max(1, len(cursors)), 3)  # type: ignore[index]
+            a, c_, cpu = rows["added"], rows["context"], rows["cpu"]
+            print(f"{root.name} ({len(files)} files) {label}: fim-server adds p50 {statistics.median(a):.1f} ms, "
+                  f"p95 {_pct(a, 95):.1f} ms; context retrieval p50 {statistics.median(c_):.1f} ms, "
+                  f"p95 {_pct(c_, 95):.1f} ms; server CPU per request p50 {statistics.median(cpu):.1f} ms, "
+                  f"p95 {_pct(cpu, 95):.1f} ms; direct to upstream p50 {statistics.median(rows['direct']):.1f} ms")
+        health = httpx.get(url + "/health", timeout=5).json()
+        report["health_after"] = health
+        print(f"fim-server ready in {ready_s:.1f} s; watcher pass {health.get('watch', {}).get('last_ms')} ms; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        return report
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        upstream.shutdown()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -254,9 +413,16 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--limit", type=int, default=0, help="at most this many samples per repository")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", type=Path)
+    lat = sub.add_parser("latency")
+    lat.add_argument("repo", type=Path)
+    lat.add_argument("--requests", type=int, default=300)
+    lat.add_argument("--seed", type=int, default=0)
+    lat.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "quality":
         report = quality(args.repos, args.budget, args.limit, args.seed)
+    else:
+        report = latency(args.repo, args.requests, args.seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

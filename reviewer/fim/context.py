@@ -24,13 +24,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import chain, pairwise
 from typing import NamedTuple
 
-from reviewer.fim.counting import estimate
+from reviewer.fim.counting import estimate, quick
 from reviewer.fim.imports import Import
 from reviewer.fim.repoindex import FileRecord, RepoIndex
 from reviewer.index import Definition, language_for
@@ -46,7 +48,7 @@ SHORT_FUNCTION = 12  # a function this short is shown whole
 RECENT_LINES = 24
 OUTLINE_LINES = 60
 MAX_DEFS_PER_NAME = 6  # a name defined more often than this is too common to guess from
-MAX_SCAN_LINES = 400  # lines on either side of the cursor read for names
+MAX_SCAN_LINES = 300  # lines on either side of the cursor read for names
 MAX_CARDS = 160  # candidates measured per request, best first
 RECENT_SCORE = 1.0
 
@@ -154,9 +156,12 @@ def _candidates(
     attrs_before = set(chain.from_iterable(lex.pairs for lex in lex_before))
     mentions = Counter(alias for imp in imports for _, alias in imp.names)
     mentions.update(imp.alias for imp in imports if imp.alias)
-    above_names, above_attrs = _above_window(rec, before)
-    used_before = {n for n, c in seen.items() if c > mentions.get(n, 0)} | above_names
-    attrs_before |= above_attrs
+    used_before = {n for n, c in seen.items() if c > mentions.get(n, 0)}
+    at = _window_start(rec, before)
+    if rec is not None and at > 0:
+        above_names, above_attrs = _used_above(rec, at, frozenset(binds.symbols), frozenset(binds.modules))
+        used_before |= above_names
+        attrs_before |= above_attrs
     used_after = set(chain.from_iterable(lex.names for lex in lex_after))
     attrs_after = set(chain.from_iterable(lex.pairs for lex in lex_after))
 
@@ -267,26 +272,44 @@ def _words(near: dict[str, float]) -> set[str]:
     return out
 
 
-def _above_window(rec: FileRecord | None, before: list[str]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """Names (and ``a.b`` pairs) used in the file above what the editor sent, read from the file
-    on disk located by the window's first lines: a name used up there is not "imported but
-    unused". Remembered per file and position: the window moves rarely."""
+def _window_start(rec: FileRecord | None, before: list[str]) -> int:
+    """Where the text the editor sent begins in the file on disk (found by its first lines), or
+    -1 when it cannot be placed."""
     if rec is None:
-        return frozenset(), frozenset()
+        return -1
     probe = [line for line in before[:12] if line.strip()][:3]
     if len(probe) < 2:
-        return frozenset(), frozenset()
-    at = rec.text.find("\n".join(probe))
-    if at <= 0:
-        return frozenset(), frozenset()
+        return -1
+    return rec.text.find("\n".join(probe))
+
+
+@lru_cache(maxsize=256)
+def _names_regex(names: frozenset[str]) -> re.Pattern[str]:
+    alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+    return re.compile(rf"(?<![\w$.])(?:{alt})(?![\w$])")
+
+
+@lru_cache(maxsize=256)
+def _heads_regex(heads: frozenset[str]) -> re.Pattern[str]:
+    alt = "|".join(sorted((re.escape(n) for n in heads), key=len, reverse=True))
+    return re.compile(rf"(?<![\w$.])({alt})\.([A-Za-z_$][\w$]*)")
+
+
+def _used_above(rec: FileRecord, at: int, names: frozenset[str], heads: frozenset[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Which of ``names`` (and which ``head.attr`` for ``heads``) the file uses above offset ``at``,
+    import statements aside: one regular-expression pass over that text, remembered."""
     cache = _derived(rec)
-    key = ("above", at)
+    key = ("above", at, names, heads)
     hit = cache.get(key)
     if hit is None:
         text = _without_imports(rec.text[:at])
-        chains = [tuple(m.split(".")) for m in _CHAIN.findall(text)]
-        hit = cache[key] = (frozenset(n for c in chains for n in c),
-                            frozenset(p for c in chains for p in pairwise(c)))
+        used: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        if names:
+            used = set(_names_regex(names).findall(text))
+        if heads:
+            pairs = set(_heads_regex(heads).findall(text))
+        hit = cache[key] = (used, pairs)
     return hit  # type: ignore[return-value]
 
 
@@ -440,22 +463,21 @@ def _lookup(
 # ---------------------------------------------------------------------------- cards
 
 
-_memo: OrderedDict[tuple[str, str], dict[object, object]] = OrderedDict()
+_memo: dict[tuple[str, str], dict[object, object]] = {}
 _memo_lock = threading.Lock()
+_MEMO_RECORDS = 4096
 
 
 def _derived(rec: FileRecord) -> dict[object, object]:
     """Per-record results that never change for a given content (records are immutable)."""
     key = (rec.path, rec.sha)
-    with _memo_lock:
-        d = _memo.get(key)
-        if d is None:
-            d = _memo[key] = {}
-            while len(_memo) > 1024:
-                _memo.popitem(last=False)
-        else:
-            _memo.move_to_end(key)
-        return d
+    d = _memo.get(key)
+    if d is None:
+        with _memo_lock:
+            if len(_memo) >= _MEMO_RECORDS:
+                _memo.clear()
+            d = _memo.setdefault(key, {})
+    return d
 
 
 def _memo_card(rec: FileRecord, d: Definition) -> tuple[frozenset[int], frozenset[int]]:
@@ -493,7 +515,8 @@ def _card_lines(rec: FileRecord, d: Definition) -> tuple[frozenset[int], frozens
                 owner = {p.signature_line}
                 break
     if is_type_kind(d.kind):
-        outline = [n for n in _outline_numbers(rec) if d.start_line <= n <= d.end_line]
+        nums = _outline_numbers(rec)
+        outline = nums[bisect_left(nums, d.start_line) : bisect_right(nums, d.end_line)]
         full = set(outline[:CLASS_LINES]) | head
         return frozenset(full | owner), frozenset(head | owner)
     if d.kind == "variable":
@@ -510,7 +533,8 @@ def _card_lines(rec: FileRecord, d: Definition) -> tuple[frozenset[int], frozens
     if d.end_line - d.start_line + 1 <= SHORT_FUNCTION:
         full = set(range(d.start_line, d.end_line + 1))
     elif d.body_line:
-        doc = [n for n, _ in rec.outline if n and d.body_line <= n <= min(d.end_line, d.body_line + 2)]
+        nums = _outline_numbers(rec)
+        doc = nums[bisect_left(nums, d.body_line) : bisect_right(nums, min(d.end_line, d.body_line + 2))]
         full |= set(doc[:2])
     return frozenset(full | owner), frozenset(head | owner)
 
@@ -541,32 +565,61 @@ def _brackets(line: str) -> int:
 
 
 def _render(rec: FileRecord, lines: Iterable[int]) -> str:
+    """The lines of ``rec`` numbered ``lines``, in order, with one elision mark for each skipped
+    run that holds any text. Remembered per record and line set."""
+    key = lines if isinstance(lines, frozenset) else frozenset(lines)
+    cache = _derived(rec)
+    hit = cache.get(("render", key))
+    if hit is not None:
+        return hit  # type: ignore[return-value]
     text = rec.lines()
     out: list[str] = []
     prev = 0
-    for n in sorted(lines):
+    for n in sorted(key):
         if n < 1 or n > len(text):
             continue
-        if prev and n > prev + 1 and any(text[i].strip() for i in range(prev, n - 1)):
+        # a skipped run is marked unless it is all blank (runs longer than a few lines never are)
+        if prev and n > prev + 1 and (n - 1 - prev > 4 or any(text[i].strip() for i in range(prev, n - 1))):
             out.append(ELISION)
         out.append(text[n - 1])
         prev = n
-    return "\n".join(out) + "\n"
+    result = "\n".join(out) + "\n"
+    cache[("render", key)] = result
+    return result
 
 
 # ---------------------------------------------------------------------------- fitting
 
 
+def count_lines(tokenizer: Tokenizer, text: str) -> int:
+    """Tokens of ``text`` counted line by line (each line with its newline): the same lines come
+    back in request after request, so each is counted once (``CachedCounter``). A line-by-line
+    count is never below the count of the whole: splitting only prevents merges across lines."""
+    return sum(tokenizer.count_batch(text.splitlines(keepends=True)))
+
+
+def count_many(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
+    """``count_lines`` for several texts in one call to the tokenizer."""
+    pieces = [t.splitlines(keepends=True) for t in texts]
+    flat = quick(tokenizer, [line for lines in pieces for line in lines])
+    out = []
+    i = 0
+    for lines in pieces:
+        out.append(sum(flat[i : i + len(lines)]))
+        i += len(lines)
+    return out
+
+
 def _fit(cards: list[Card], tokenizer: Tokenizer, budget: int) -> list[ContextItem]:
-    """Choose by estimate (cheap), count what was chosen exactly; when the estimate was off for a
-    file, correct it by the measured ratio and choose again (twice at most)."""
+    """Choose by estimate (cheap), count what was chosen; when the estimate was off for a file,
+    correct it by the measured ratio and choose again (twice at most)."""
     if budget <= 0 or not cards:
         return []
     factor: dict[str, float] = {}
     items: list[ContextItem] = []
     for _ in range(3):
         items, estimates = _choose(cards, budget, factor)
-        counts = tokenizer.count_batch([i.text for i in items])
+        counts = count_many(tokenizer, [i.text for i in items])
         for item, k in zip(items, counts, strict=True):
             item.tokens = k
         if sum(counts) <= budget:
@@ -616,7 +669,7 @@ def _client_items(client: Iterable[tuple[str, str]], tokenizer: Tokenizer, budge
     chunks = [(str(f), str(t)) for f, t in client if t]
     if not chunks or budget <= 0:
         return []
-    counts = tokenizer.count_batch([t for _, t in chunks])
+    counts = count_many(tokenizer, [t for _, t in chunks])
     kept: list[ContextItem] = []
     used = 0
     for (name, text), n in zip(reversed(chunks), reversed(counts), strict=True):  # newest last: keep those

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -68,7 +69,7 @@ def _split_lines(rec: FileRecord) -> list[str]:
     lines = rec.text.split("\n")
     with _lines_lock:
         _lines_cache[key] = lines
-        while len(_lines_cache) > 256:
+        while len(_lines_cache) > 1024:
             _lines_cache.popitem(last=False)
     return lines
 
@@ -105,12 +106,13 @@ def make_record(path: str, text: str, sha: str, mtime_ns: int, index: FileIndex)
 
 
 def fingerprints(text: str, *, sample: bool = True) -> set[int]:
-    """Hashes of the distinctive lines of ``text`` (stripped of indentation): one in
-    ``FINGERPRINT_SAMPLE`` of them, or all of them for a short file (so it can be recognised too)."""
-    every = {hash(s) for s in (line.strip() for line in text.split("\n")) if len(s) >= MIN_FINGERPRINT_CHARS}
-    if not sample or len(every) <= FINGERPRINT_SAMPLE * 16:
-        return every
-    return {h for h in every if h % FINGERPRINT_SAMPLE == 0}
+    """Hashes of the distinctive lines of ``text`` (stripped of indentation): one line in
+    ``FINGERPRINT_SAMPLE``, chosen by a stable checksum so every run keeps the same ones, or all of
+    them for a short file (so that it can be recognised too); all of them with ``sample=False``."""
+    lines = {s for s in (line.strip() for line in text.split("\n")) if len(s) >= MIN_FINGERPRINT_CHARS}
+    if sample and len(lines) > FINGERPRINT_SAMPLE * 16:
+        lines = {s for s in lines if zlib.crc32(s.encode("utf-8", "replace")) % FINGERPRINT_SAMPLE == 0}
+    return {hash(s) for s in lines}
 
 
 @dataclass

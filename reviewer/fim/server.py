@@ -238,6 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _complete(self, start: float, *, infill: bool) -> None:
         eng = self.server.engine
         cfg = self.server.cfg
+        self._cpu = time.thread_time()
         try:
             body = self._read_body()
             parse = protocol.parse_infill if infill else protocol.parse_openai
@@ -352,6 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
             "cached": out.cached,
             "finish": out.finish,
             "redactions": p.redactions,
+            "cpu_ms": round((time.thread_time() - self._cpu) * 1000, 3),  # this request's own work
         }
 
     def _begin_stream(self) -> None:

@@ -53,11 +53,13 @@ class Service:
 
 
 def start(root: Path, settings: Settings, provider: Provider, options: FimOptions, *,
-          background: bool = False, progress: Callable[[str, int, int], None] | None = None) -> Service:
+          background: bool = False, progress: Callable[[str, int, int], None] | None = None,
+          count_later: bool = False) -> Service:
     """An index of ``root`` (built now, or on a thread while requests are already served) and an
-    engine over it."""
+    engine over it. ``count_later``: lines never seen before are estimated on the request path
+    and counted exactly in the background (the server)."""
     index = RepoIndex(root)
-    counter = CachedCounter(get_tokenizer(settings.tokenizer))
+    counter = CachedCounter(get_tokenizer(settings.tokenizer), background=count_later)
     engine = FimEngine(index, provider, counter, options)
     service = Service(index, engine)
 
@@ -93,7 +95,7 @@ def serve(root: Path, settings: Settings, provider: Provider, options: FimOption
     if cfg.token is None:
         cfg.token = os.environ.get(TOKEN_ENV) or None
     check_bind(cfg)
-    service = start(root, settings, provider, options, background=True)
+    service = start(root, settings, provider, options, background=True, count_later=True)
     watcher = Watcher(service.index, settings, interval=poll).start()
     server = FimHTTPServer(cfg, service.engine, watcher)
     if on_ready is not None:

@@ -3,13 +3,15 @@ every indexed file's modification time with the disk once a second, and lists th
 again every few seconds for files that appeared. A changed file is read, indexed and swapped in
 on this thread; requests never wait for it (see ``RepoIndex``).
 
-Polling rather than an OS file-watch API: on a 2,000-file repository one pass costs a few
-milliseconds of one core (measured by ``bench/fim_bench.py latency``), needs no dependency, and
-behaves the same on every platform and file system, network mounts included.
+Polling rather than an OS file-watch API: on a 2,000-file repository a whole pass costs about
+8 ms of CPU (``os.lstat`` on each file; measured on sympy's 2,087 files), spread over the second
+in eight slices so that no slice delays a request by more than a millisecond or two. It needs no
+dependency and behaves the same on every platform and file system, network mounts included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -18,6 +20,8 @@ from pathlib import Path
 from reviewer.config import Settings
 from reviewer.fim.repoindex import RepoIndex, make_record
 from reviewer.index import index_text
+
+SLICES = 8
 
 
 def changed_span(old: str, new: str) -> list[tuple[int, int]]:
@@ -50,6 +54,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._is_git: bool | None = None
+        self._sorted: tuple[tuple[int, int], list[str]] = ((-1, -1), [])
 
     def start(self) -> Watcher:
         self._thread = threading.Thread(target=self._run, name="fim-watch", daemon=True)
@@ -62,23 +67,32 @@ class Watcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # a pass is spread over the interval in SLICES steps, so that no step holds the
+        # interpreter long enough to delay a request
+        step = 0
+        while not self._stop.wait(self.interval / SLICES):
             if not self.index.stats.ready:
                 continue
-            try:
-                self.tick()
-            except Exception:  # a bad file must never stop the watcher
-                continue
+            with contextlib.suppress(Exception):  # a bad file must never stop the watcher
+                self.tick(part=(step % SLICES, SLICES))
+            step += 1
 
-    def tick(self) -> int:
-        """One pass; returns how many files changed."""
+    def tick(self, part: tuple[int, int] = (0, 1)) -> int:
+        """One pass over the files (or over part ``i`` of ``n`` of them); files that appeared
+        are looked for once every ``relist_every`` full passes. Returns how many files changed."""
         start = time.perf_counter()
-        self.ticks += 1
-        root = self.index.root
+        i, n = part
+        if i == 0:
+            self.ticks += 1
+        base = str(self.index.root) + os.sep
         changed = 0
-        for path, rec in list(self.index.files.items()):
+        paths = self._paths() if n > 1 else list(self.index.files)
+        for path in paths[i::n]:
+            rec = self.index.files.get(path)
+            if rec is None:
+                continue
             try:
-                st = os.lstat(root / path)
+                st = os.lstat(base + path)
             except FileNotFoundError:
                 self.index.remove(path)
                 changed += 1
@@ -87,16 +101,22 @@ class Watcher:
                 continue
             if st.st_mtime_ns != rec.mtime_ns:
                 changed += self.refresh(path, st.st_mtime_ns)
-        if self.ticks % self.relist_every == 0:
+        if i == n - 1 and self.ticks % self.relist_every == 0:
             for path in self._new_files():
                 try:
-                    mtime = os.lstat(root / path).st_mtime_ns
+                    mtime = os.lstat(base + path).st_mtime_ns
                 except OSError:
                     continue
                 changed += self.refresh(path, mtime)
         self.last_tick_ms = (time.perf_counter() - start) * 1000
         self.max_tick_ms = max(self.max_tick_ms, self.last_tick_ms)
         return changed
+
+    def _paths(self) -> list[str]:
+        key = (self.index.stats.files, self.index.stats.updates)
+        if self._sorted[0] != key:
+            self._sorted = (key, sorted(self.index.files))
+        return self._sorted[1]
 
     def refresh(self, path: str, mtime_ns: int) -> int:
         """Read, index and swap in one file; 1 when its content changed."""
