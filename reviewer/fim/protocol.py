@@ -156,7 +156,7 @@ def parse_infill(body: Any, root: Path, max_bytes: int, default_max: int) -> tup
         stop=_stops(body, "stop"),
         n_indent=_int(body, "n_indent", 0) or 0,
         t_max_predict_ms=_int(body, "t_max_predict_ms", 0) or 0,
-        options={k: body[k] for k in INFILL_PASSTHROUGH if k in body},
+        options={k: body[k] for k in INFILL_PASSTHROUGH if body.get(k) is not None},
     )
     return q, Wire(stream=stream, response_fields=list(fields), warmup=n_predict == 0)
 
@@ -193,7 +193,7 @@ def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int) -> tup
         max_tokens=default_max if max_tokens is None else max_tokens,
         temperature=_float(body, "temperature", 0.0),
         stop=_stops(body, "stop"),
-        options={k: body[k] for k in OPENAI_PASSTHROUGH if k in body},
+        options={k: body[k] for k in OPENAI_PASSTHROUGH if body.get(k) is not None},
     )
     return q, Wire(stream=stream)
 

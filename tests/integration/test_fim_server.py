@@ -346,3 +346,63 @@ def test_token_and_loopback(make_server) -> None:  # type: ignore[no-untyped-def
     with pytest.raises(ConfigError, match="needs a token"):
         check_bind(ServerConfig(host="0.0.0.0", allow_remote=True))
     check_bind(ServerConfig(host="0.0.0.0", allow_remote=True, token="t"))
+
+
+EDITORS = Path(__file__).resolve().parents[2] / "integrations" / "editors"
+
+
+def test_shipped_editor_configurations_reach_the_server(make_server) -> None:  # type: ignore[no-untyped-def]
+    """Every configuration in integrations/editors names an endpoint fim-server serves, on its
+    default port, and a request of that editor's shape sent there is answered."""
+    import re
+    from urllib.parse import urljoin, urlsplit
+
+    import yaml
+
+    from reviewer.cli.fim_cmd import fim_server
+
+    default_port = next(p.default for p in fim_server.params if p.name == "port")
+    s = make_server(default=InfillReply("return req.send()\n", pieces=2))
+    lines = MAIN.split("\n")
+    prefix, suffix = "\n".join(lines[:5]) + "\n    ", "\n"
+
+    def local(url: str) -> str:
+        parts = urlsplit(url)
+        assert parts.hostname == "127.0.0.1" and parts.port == default_port, url
+        return s.url + parts.path
+
+    vimrc = (EDITORS / "vim" / "llama.vim.vimrc").read_text()
+    for key in ("endpoint", "endpoint_fim"):
+        url = re.search(rf"'{key}':\s*'([^']+)'", vimrc).group(1)  # type: ignore[union-attr]
+        assert httpx.post(local(url), json=main_request(), timeout=10).status_code == 200
+    lua = (EDITORS / "neovim" / "llama.lua").read_text()
+    base = re.search(r'or "(http://[^"]+)"', lua).group(1)  # type: ignore[union-attr]
+    assert '.. "/infill"' in lua and httpx.post(local(base + "/infill"), json=main_request(), timeout=10).status_code == 200
+
+    settings = (EDITORS / "vscode" / "settings.json").read_text()
+    settings = re.sub(r"(?m)^\s*//.*$|,\s*//[^\n]*", lambda m: "," if m.group(0).lstrip().startswith(",") else "", settings)
+    endpoint = json.loads(settings)["llama-vscode.endpoint"]
+    body = {"input_prefix": "\n".join(lines[:5]) + "\n", "input_suffix": "\n", "input_extra": [], "prompt": "    ",
+            "n_predict": 128, "top_k": 40, "top_p": 0.99, "stream": False, "samplers": ["top_k", "top_p", "infill"],
+            "cache_prompt": True, "t_max_prompt_ms": 500, "t_max_predict_ms": 2500}
+    r = httpx.post(local(endpoint + "/infill"), json=body, timeout=10)  # llama.vscode appends /infill
+    assert r.status_code == 200 and r.json()["content"] == "return req.send()\n"
+
+    cont = yaml.safe_load((EDITORS / "continue" / "config.yaml").read_text())
+    model = cont["models"][0]
+    assert model["provider"] == "deepseek" and "autocomplete" in model["roles"]
+    url = urljoin(model["apiBase"], "beta/completions")  # what Continue's deepseek provider does
+    body = {"model": model["model"], "prompt": prefix, "suffix": suffix, "max_tokens": 256, "temperature": 0.01,
+            "top_p": None, "frequency_penalty": None, "presence_penalty": None, "stop": ["\n\n"], "stream": True}
+    with httpx.stream("POST", local(url), json=body, headers={"Authorization": f"Bearer {model['apiKey']}"},
+                      timeout=10) as r:
+        assert r.status_code == 200
+        events = sse(r.iter_lines())
+    assert "".join(json.loads(e)["choices"][0]["text"] for e in events[:-1]) == "return req.send()\n"
+
+    minuet = (EDITORS / "neovim" / "minuet.lua").read_text()
+    end_point = re.search(r'end_point = "([^"]+)"', minuet).group(1)  # type: ignore[union-attr]
+    body = {"model": "fim", "prompt": prefix, "suffix": suffix, "stream": True, "max_tokens": 128, "stop": ["\n\n\n"]}
+    with httpx.stream("POST", local(end_point), json=body, timeout=10) as r:
+        assert r.status_code == 200
+        assert sse(r.iter_lines())[-1] == "[DONE]"
