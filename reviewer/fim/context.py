@@ -343,7 +343,7 @@ def _lex(line: str) -> _Lex:
     keystroke."""
     hit = _lex_cache.get(line)
     if hit is None:
-        if len(_lex_cache) > 200_000:
+        if len(_lex_cache) > 100_000:
             _lex_cache.clear()
         names: list[str] = []
         pairs: list[tuple[str, str]] = []
@@ -584,6 +584,8 @@ def _render(rec: FileRecord, lines: Iterable[int]) -> str:
         out.append(text[n - 1])
         prev = n
     result = "\n".join(out) + "\n"
+    if len(cache) > 512:  # a long session renders many line sets of one file: start over
+        cache.clear()
     cache[("render", key)] = result
     return result
 

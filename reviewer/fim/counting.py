@@ -36,7 +36,7 @@ class CachedCounter:
     """``count`` / ``count_batch`` as the tokenizer's, with the answers remembered (LRU), and
     ``quick_batch``: remembered counts, or estimates counted later in the background."""
 
-    def __init__(self, tokenizer: Tokenizer, max_entries: int = 200_000, *, background: bool = False) -> None:
+    def __init__(self, tokenizer: Tokenizer, max_entries: int = 100_000, *, background: bool = False) -> None:
         self.tokenizer = tokenizer
         self.name = tokenizer.name
         self.max_entries = max_entries

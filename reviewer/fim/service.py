@@ -96,8 +96,14 @@ def serve(root: Path, settings: Settings, provider: Provider, options: FimOption
         cfg.token = os.environ.get(TOKEN_ENV) or None
     check_bind(cfg)
     service = start(root, settings, provider, options, background=True, count_later=True)
-    watcher = Watcher(service.index, settings, interval=poll).start()
-    server = FimHTTPServer(cfg, service.engine, watcher)
+    watcher = Watcher(service.index, settings, interval=poll)
+    try:
+        server = FimHTTPServer(cfg, service.engine, watcher)
+    except OSError as exc:
+        service.engine.close()
+        raise ConfigError(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}",
+                          hint="is another fim-server or llama-server running there? pass --port") from exc
+    watcher.start()
     if on_ready is not None:
         on_ready(server, service)
     try:
