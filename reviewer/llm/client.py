@@ -201,6 +201,8 @@ class ChatClient:
             raise _Retryable(f"connection failed: {type(exc).__name__}") from None
         except openai.APIResponseValidationError as exc:
             raise _Retryable(f"unreadable response: {exc.message}") from None
+        except openai.APIError as exc:  # an error event inside a streamed answer
+            raise _Retryable(f"the server failed mid-answer: {exc.message[:300]}") from None
         except ValueError as exc:  # a cut-off JSON body
             raise _Retryable(f"unreadable response: {exc}") from None
 

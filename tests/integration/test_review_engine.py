@@ -383,3 +383,9 @@ def test_max_tokens_by_effort_and_within_the_window(repo: Path, server: FakeOpen
     with pytest.raises(InputError, match="leaves no room for an answer"):
         review(repo, settings_for(repo, server, model="small"))
     assert len(server.chat_requests()) == 4
+
+
+def test_an_error_event_mid_stream_is_retried(repo: Path, server: FakeOpenAI) -> None:
+    server.script(Reply(content=answer(finding()), stream_error="CUDA out of memory"), Reply(content=answer(finding())))
+    result = review(repo, settings_for(repo, server, stream=True))
+    assert len(result.findings) == 1 and result.usage.retries == 1

@@ -22,7 +22,8 @@ Faults a ``Reply`` can inject: any status with an OpenAI-shaped error body and `
 ``delay`` seconds of silence before anything is sent; ``keepalive`` blank lines (``": keep-alive"``
 comments when streaming) sent ``keepalive_interval`` apart before the body, as DeepSeek does on long
 requests; ``truncate`` (the body is cut in half and the connection closed); blank content;
-``finish_reason="length"``; any ``usage`` (DeepSeek's ``prompt_cache_hit_tokens`` /
+``finish_reason="length"``; ``stream_error`` (an error event in the middle of an SSE answer, as
+vLLM and others send when generation fails); any ``usage`` (DeepSeek's ``prompt_cache_hit_tokens`` /
 ``prompt_cache_miss_tokens`` and ``completion_tokens_details.reasoning_tokens`` by default).
 The thinking text goes in ``reasoning_content`` (DeepSeek) or, with
 ``reasoning_field="reasoning"``, where newer vLLM puts it.
@@ -67,6 +68,7 @@ class Reply:
     keepalive: int = 0
     keepalive_interval: float = 0.0
     truncate: bool = False
+    stream_error: str | None = None  # streaming: an SSE error event after the first half of the answer
     retry_after: float | None = None
     error_message: str = "scripted error"
     headers: dict[str, str] = field(default_factory=dict)
@@ -311,6 +313,9 @@ class FakeOpenAI:
         events.append(b"data: [DONE]\n\n")
         if reply.truncate:
             events = events[: max(1, len(events) // 2)]
+        if reply.stream_error is not None:
+            err = {"error": {"message": reply.stream_error, "type": "server_error", "code": 500}}
+            events = [*events[: max(1, len(events) // 2)], f"data: {json.dumps(err)}\n\n".encode()]
         try:
             for _ in range(reply.keepalive):
                 h.wfile.write(b": keep-alive\n\n")
