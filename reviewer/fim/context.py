@@ -49,7 +49,8 @@ RECENT_LINES = 24
 OUTLINE_LINES = 60
 MAX_DEFS_PER_NAME = 6  # a name defined more often than this is too common to guess from
 MAX_SCAN_LINES = 300  # lines on either side of the cursor read for names
-MAX_CARDS = 160  # candidates measured per request, best first
+MAX_CARDS = 160
+POPULAR = 16  # public names offered for a module imported whole  # candidates measured per request, best first
 RECENT_SCORE = 1.0
 
 
@@ -202,6 +203,16 @@ def _candidates(
         for r in binds.modules.get(head, ())[:2]:
             for d in _lookup(index, r, attr):
                 add(d[0], d[1], score)
+    # a module imported whole and not used yet, or used below: what it offers (its own public
+    # definitions and what it re-exports), the names most used across the repository first
+    for head, mods in binds.modules.items():
+        if head in used_before and head not in used_after and head not in near:
+            continue
+        for r in mods[:1]:
+            exported = _exports(index, r)
+            ranked = sorted(exported, key=lambda e: (-index.df.get(e[1].name, 0), e[1].name))
+            for rank, (er, d) in enumerate(ranked[:POPULAR]):
+                add(er, d, 1.0 - rank * 0.02)
     # members of a module bound near the cursor whose name shares words with the code around it
     words = _words(near)
     for head, mods in binds.modules.items():
@@ -431,6 +442,38 @@ def _bind(index: RepoIndex, path: str, language: str | None, imports: list[Impor
             if found:
                 binds.symbols.setdefault(alias, []).extend(found)
     return binds
+
+
+def _exports(index: RepoIndex, rec: FileRecord) -> list[tuple[FileRecord, Definition]]:
+    """The public top-level definitions a module offers: its own, and those it re-exports
+    (``from .x import a``, ``from .y import *``), one level down. Remembered per record."""
+    cache = _derived(rec)
+    key = ("exports", index.stats.updates, index.stats.files)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    out: dict[str, tuple[FileRecord, Definition]] = {}
+    for d in rec.definitions:
+        if d.qualname == d.name and not d.name.startswith("_"):
+            out.setdefault(d.name, (rec, d))
+    for imp in rec.imports:
+        if not imp.names or not imp.module.startswith("."):
+            continue  # re-exports are relative imports of the package's own modules
+        paths = index.modules.resolve(rec.language, rec.path, imp.module)
+        target = index.files.get(paths[0]) if paths else None
+        if target is None or target is rec:
+            continue
+        for orig, alias in imp.names:
+            if orig == "*":
+                for d in target.definitions:
+                    if d.qualname == d.name and not d.name.startswith("_"):
+                        out.setdefault(d.name, (target, d))
+            elif not alias.startswith("_"):
+                for d in target.top_level(orig)[:1]:
+                    out.setdefault(alias, (target, d))
+    hit = list(out.values())
+    cache[key] = hit
+    return hit
 
 
 def _lookup(

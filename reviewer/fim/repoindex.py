@@ -22,6 +22,7 @@ from pathlib import Path
 from reviewer.config import Settings
 from reviewer.fim.imports import Import, ModuleMap, read_imports
 from reviewer.index import Definition, FileIndex, index_text, language_for
+from reviewer.index.refs import references
 
 Progress = Callable[[str, int, int], None]
 
@@ -137,6 +138,7 @@ class RepoIndex:
         self._owner: dict[int, str] = {}  # line fingerprint -> path ("" when several files share it)
         self._lock = threading.Lock()
         self.recent: OrderedDict[str, tuple[float, list[tuple[int, int]]]] = OrderedDict()  # path -> (when, changed spans)
+        self.df: Counter[str] = Counter()  # name -> how many files use it (how common a name is)
 
     # ------------------------------------------------------------------ building
 
@@ -173,6 +175,7 @@ class RepoIndex:
             except OSError:
                 mtime = 0
             records.append(make_record(f.path, f.text, f.sha256, mtime, ix))
+            self.df.update(ix.references)
         self.add_all(records)
         self.stats.cached = len(files) - len(todo)
         self.stats.parsed = len(todo)
@@ -213,6 +216,8 @@ class RepoIndex:
             old = self.files.get(rec.path)
             if old is not None:
                 self._drop_symbols(old)
+                self.df.subtract(_refs(old))
+            self.df.update(_refs(rec))
             self.files[rec.path] = rec
             self.modules.add(rec.path)
             grouped: dict[str, list[tuple[FileRecord, Definition]]] = {}
@@ -242,6 +247,7 @@ class RepoIndex:
             if old is None:
                 return
             self._drop_symbols(old)
+            self.df.subtract(_refs(old))
             self.modules.remove(path)
             self.recent.pop(path, None)
             self.stats.updates += 1
@@ -274,6 +280,15 @@ class RepoIndex:
         if n >= 2 and n >= 2 * second and best in self.files:
             return best
         return None
+
+
+def _refs(rec: FileRecord) -> list[str]:
+    """The names a file uses, as the index reads them (keywords left out)."""
+    from reviewer.index.languages import has_tree_sitter
+    from reviewer.index.spec import load_spec
+
+    keywords = load_spec(rec.language).keywords if has_tree_sitter(rec.language) else frozenset()
+    return references(rec.text, keywords)
 
 
 def _fits(ix: FileIndex | None, path: str) -> bool:
