@@ -114,7 +114,7 @@ def gather(
     start = time.perf_counter()
     ctx = Context(path=path)
     if path is None and index.files:
-        probe = "\n".join(prefix.split("\n")[-200:]) + "\n" + "\n".join(suffix.split("\n")[:60])
+        probe = "\n".join(prefix.split("\n")[-80:]) + "\n" + "\n".join(suffix.split("\n")[:30])
         ctx.path = index.identify(probe)
         ctx.identified = ctx.path is not None
     rec = index.files.get(ctx.path) if ctx.path else None
@@ -272,8 +272,9 @@ def _candidates(
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
-def _split_words(name: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(name) if len(w) > 1}
+@lru_cache(maxsize=65536)
+def _split_words(name: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(name) if len(w) > 1)
 
 
 def _words(near: dict[str, float]) -> set[str]:

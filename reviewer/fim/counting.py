@@ -15,7 +15,6 @@ import contextlib
 import math
 import queue
 import threading
-from collections import OrderedDict
 
 from reviewer.pack.tokens import Tokenizer
 
@@ -33,7 +32,7 @@ def quick(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
 
 
 class CachedCounter:
-    """``count`` / ``count_batch`` as the tokenizer's, with the answers remembered (LRU), and
+    """``count`` / ``count_batch`` as the tokenizer's, with the answers remembered, and
     ``quick_batch``: remembered counts, or estimates counted later in the background."""
 
     def __init__(self, tokenizer: Tokenizer, max_entries: int = 100_000, *, background: bool = False) -> None:
@@ -41,7 +40,7 @@ class CachedCounter:
         self.name = tokenizer.name
         self.max_entries = max_entries
         self.background = background
-        self._cache: OrderedDict[str, int] = OrderedDict()
+        self._cache: dict[str, int] = {}
         self._lock = threading.Lock()
         self._pending: queue.Queue[list[str]] = queue.Queue(maxsize=256)
         self._worker: threading.Thread | None = None
@@ -58,16 +57,9 @@ class CachedCounter:
         return self.count_batch([text])[0]
 
     def _lookup(self, texts: list[str]) -> tuple[list[int | None], list[str]]:
-        out: list[int | None] = []
-        missing: list[str] = []
-        with self._lock:
-            for t in texts:
-                n = self._cache.get(t)
-                if n is None:
-                    missing.append(t)
-                else:
-                    self._cache.move_to_end(t)
-                out.append(n)
+        get = self._cache.get
+        out: list[int | None] = [get(t) for t in texts]
+        missing = [t for t, n in zip(texts, out, strict=True) if n is None]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         return out, missing
@@ -76,10 +68,10 @@ class CachedCounter:
         unique = list(dict.fromkeys(texts))
         counts = dict(zip(unique, self.tokenizer.count_batch(unique), strict=True))
         with self._lock:
-            for t, n in counts.items():
-                self._cache[t] = n
-            while len(self._cache) > self.max_entries:
-                self._cache.popitem(last=False)
+            if len(self._cache) + len(counts) > self.max_entries:  # forget the oldest half
+                for key in list(self._cache)[: len(self._cache) // 2]:
+                    del self._cache[key]
+            self._cache.update(counts)
             self._chars += sum(len(t) for t in unique)
             self._tokens += sum(counts.values())
         return counts

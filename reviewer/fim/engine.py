@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import queue
 import threading
 import time
@@ -145,6 +144,17 @@ class CompletionCache:
                 self._data.popitem(last=False)
 
 
+def _digest(*parts: object) -> str:
+    """A cache key: SHA-256 over the parts, each length-prefixed (texts as they are, the rest
+    by ``repr``), without the cost of encoding them as JSON."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else repr(part).encode("utf-8", "backslashreplace")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
 def is_local(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -173,11 +183,8 @@ class FimEngine:
         """What decides a completion before any work: the request itself and the index's state
         (a cache hit on it skips context, counting and the upstream)."""
         st = self.index.stats
-        return hashlib.sha256(json.dumps(
-            [q.prefix, q.suffix, q.path, q.client_context, q.max_tokens, q.temperature, q.stop, q.n_indent,
-             sorted(q.options.items(), key=lambda kv: kv[0]), st.updates, st.files, st.ready],
-            default=str,
-        ).encode()).hexdigest()
+        return _digest(q.prefix, q.suffix, q.path, q.client_context, q.max_tokens, q.temperature, q.stop,
+                       q.n_indent, sorted(q.options.items(), key=lambda kv: kv[0]), st.updates, st.files, st.ready)
 
     def cached(self, q: Query) -> Outcome | None:
         hit = self.cache.get("raw:" + self.raw_key(q), count=False)
@@ -214,11 +221,9 @@ class FimEngine:
             repo=self.index.root.name,
             options=q.options,
         )
-        key = hashlib.sha256(json.dumps(
-            [self.provider.name, self.provider.model, self.provider.family, req.prefix, req.suffix, req.context,
-             req.max_tokens, req.temperature, req.stop, q.n_indent, sorted(q.options.items(), key=lambda kv: kv[0])],
-            default=str,
-        ).encode()).hexdigest()
+        key = _digest(self.provider.name, self.provider.model, self.provider.family, req.prefix, req.suffix,
+                      req.context, req.max_tokens, req.temperature, req.stop, q.n_indent,
+                      sorted(q.options.items(), key=lambda kv: kv[0]))
         return Prepared(q, req, ctx, key, n_prefix + n_suffix + ctx.tokens, redactions,
                         (time.perf_counter() - start) * 1000, self.raw_key(q))
 
