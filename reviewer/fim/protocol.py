@@ -17,21 +17,28 @@ OpenAI ``POST /v1/completions`` (Continue, and anything OpenAI-shaped): ``prompt
 text both as ``text`` and as ``delta.content``: Continue reads the first from DeepSeek-style
 providers and the second from its OpenAI provider.
 
+A ``/v1/completions`` prompt that already carries a family's FIM tokens and no ``suffix`` (what
+Continue's ``openai`` provider sends for autocomplete: its own template for the model's name,
+e.g. ``<｜fim▁begin｜>PREFIX<｜fim▁hole｜>SUFFIX<｜fim▁end｜>``) is taken apart into prefix and suffix
+by the families of ``templates.toml``, so the upstream gets a clean request with our context.
+
 Beyond both protocols, a request may name its file (``filename``, repository-relative): with
 ``line`` and ``column`` (1-based) and no text, fim-server reads the file and splits it there.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reviewer.fim.cursor import RequestError, read_source, repo_path, split_at
 from reviewer.fim.engine import Outcome, Prepared, Query
-from reviewer.fim.providers import INFILL_PASSTHROUGH, OPENAI_PASSTHROUGH
+from reviewer.fim.providers import INFILL_PASSTHROUGH, OPENAI_PASSTHROUGH, templates
 
 MAX_CONTEXT_CHUNKS = 256
 
@@ -161,6 +168,39 @@ def parse_infill(body: Any, root: Path, max_bytes: int, default_max: int) -> tup
     return q, Wire(stream=stream, response_fields=list(fields), warmup=n_predict == 0)
 
 
+@cache
+def _fim_markers() -> list[tuple[str, str, str]]:
+    """(begin, hole, end) of every prefix-suffix-middle family in templates.toml, longest first."""
+    out = []
+    for fam in templates().values():
+        tpl = str(fam.get("template", ""))
+        if "{prefix}" not in tpl or "{suffix}" not in tpl or tpl.index("{prefix}") > tpl.index("{suffix}"):
+            continue
+        before, rest = tpl.split("{prefix}", 1)
+        hole, end = rest.split("{suffix}", 1)
+        tokens = re.findall(r"<[^<>]+> ?", before.replace("{context}", ""))
+        if tokens and hole and end:
+            out.append((tokens[-1], hole, end))
+    return sorted(out, key=lambda m: -len(m[0]))
+
+
+def split_fim_prompt(prompt: str) -> tuple[str, str] | None:
+    """(prefix, suffix) from a prompt written in a known family's FIM tokens, else None. Text
+    before the first token (a BOS, the client's own file headers) is dropped."""
+    for begin, hole, end in _fim_markers():
+        if not prompt.endswith(end):
+            continue
+        i = prompt.find(begin)
+        if i == -1:
+            continue
+        body = prompt[i + len(begin) : len(prompt) - len(end)]
+        j = body.find(hole)
+        if j == -1:
+            continue
+        return body[:j], body[j + len(hole) :]
+    return None
+
+
 def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int) -> tuple[Query, Wire]:
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")
@@ -173,6 +213,10 @@ def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int) -> tup
     if not isinstance(prompt, str):
         raise RequestError('"prompt" must be a string')
     suffix = _str(body, "suffix")
+    if not suffix and file_prefix is None:
+        split = split_fim_prompt(prompt)
+        if split is not None:
+            prompt, suffix = split
     if file_prefix is not None:
         prompt, suffix = file_prefix, file_suffix or ""
     n = _int(body, "n", 1)
