@@ -2,6 +2,7 @@
 
     python bench/fim_bench.py quality REPO [REPO ...] [--budget 2048] [--json OUT]
     python bench/fim_bench.py latency REPO [--requests 300] [--json OUT]
+    python bench/fim_bench.py latency --generate 2000 [--requests 300] [--json OUT]
 
 quality: the RepoBench "cross_file_first" construction on Python repositories. For every name a
 file imports from another file of the same repository (``from .models import Request``,
@@ -404,6 +405,58 @@ def latency(repo: Path, n: int, seed: int) -> dict[str, object]:
         upstream.shutdown()
 
 
+# ------------------------------------------------------------------------------ generated repository
+
+
+def generate_repo(dest: Path, n_files: int, seed: int = 0) -> Path:
+    """A git repository of ``n_files`` Python modules in 40 packages that import one another
+    (classes, methods, functions, constants; 60-250 lines each): the shape of a real code base,
+    at a chosen size, for the latency measure."""
+    import subprocess
+
+    rng = random.Random(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    n_pkgs = 40
+    names = [(f"pkg{i % n_pkgs:02d}", f"mod{i:04d}") for i in range(n_files)]
+    for k in range(n_pkgs):
+        (dest / "src" / "app" / f"pkg{k:02d}").mkdir(parents=True, exist_ok=True)
+        (dest / "src" / "app" / f"pkg{k:02d}" / "__init__.py").write_text(f'"""Package {k}."""\n')
+    (dest / "src" / "app" / "__init__.py").write_text("")
+    for i, (pkg, mod) in enumerate(names):
+        lines = [f'"""Module {mod}: generated for the latency benchmark."""', "", "from __future__ import annotations", ""]
+        deps = rng.sample(range(n_files), k=min(3, n_files)) if i else []
+        for d in deps:
+            if d == i:
+                continue
+            dp, dm = names[d]
+            lines.append(f"from app.{dp}.{dm} import Service{d:04d}, helper_{d:04d}")
+        lines += ["import os", "", f"LIMIT_{i:04d} = {rng.randint(1, 999)}", ""]
+        for c in range(rng.randint(1, 3)):
+            lines += [f"class Service{i:04d}{'' if c == 0 else f'V{c}'}:", f'    """Service {i}.{c}."""', "",
+                      "    def __init__(self, name: str, size: int = 0) -> None:",
+                      "        self.name = name", "        self.size = size", ""]
+            for m in range(rng.randint(3, 8)):
+                lines += [f"    def method_{m}(self, value: int) -> int:",
+                          f"        total = value * {rng.randint(2, 9)} + self.size",
+                          "        for step in range(value % 7):",
+                          "            total += step",
+                          f"        return total - LIMIT_{i:04d}", ""]
+        for f in range(rng.randint(2, 6)):
+            fname = f"helper_{i:04d}" if f == 0 else f"compute_{i:04d}_{f}"
+            lines += [f"def {fname}(items: list[int]) -> int:", '    """Sum what is asked."""', "    out = 0",
+                      "    for item in items:", "        out += item", ]
+            for d in deps[:2]:
+                if d != i:
+                    lines.append(f"    out += helper_{d:04d}([out]) + Service{d:04d}('x').method_0(out)")
+            lines += ["    return out", ""]
+        (dest / "src" / "app" / pkg / f"{mod}.py").write_text("\n".join(lines) + "\n")
+    subprocess.run(["git", "init", "-q", str(dest)], check=True)
+    subprocess.run(["git", "-C", str(dest), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(dest), "-c", "user.name=bench", "-c", "user.email=bench@example.com",
+                    "commit", "-q", "-m", "generated"], check=True)
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -414,13 +467,21 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", type=Path)
     lat = sub.add_parser("latency")
-    lat.add_argument("repo", type=Path)
+    lat.add_argument("repo", type=Path, nargs="?", help="a git repository (omit with --generate)")
+    lat.add_argument("--generate", type=int, metavar="N", help="measure on a generated repository of N files")
     lat.add_argument("--requests", type=int, default=300)
     lat.add_argument("--seed", type=int, default=0)
     lat.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "quality":
         report = quality(args.repos, args.budget, args.limit, args.seed)
+    elif args.generate:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="fim-bench-") as tmp:
+            report = latency(generate_repo(Path(tmp) / "generated", args.generate, args.seed), args.requests, args.seed)
+    elif args.repo is None:
+        ap.error("latency needs a REPO or --generate N")
     else:
         report = latency(args.repo, args.requests, args.seed)
     if args.json:
