@@ -37,6 +37,8 @@ def _fim_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Seconds per completion, context and model together."),
         click.option("--tokenizer", help="Tokenizer to count with (default: deepseek-v4)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk index cache."),
+        click.option("--no-redact", is_flag=True,
+                     help="Send text as it is: no secret redaction (only for a model on this machine you trust)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -55,7 +57,7 @@ def _options(opts: dict[str, Any], **more: Any):  # type: ignore[no-untyped-def]
 
     return FimOptions(context_tokens=opts["context_tokens"], prefix_tokens=opts["prefix_tokens"],
                       suffix_tokens=opts["suffix_tokens"], max_tokens=opts["max_tokens"],
-                      deadline=opts["deadline"], **more)
+                      deadline=opts["deadline"], redact=not opts.get("no_redact"), **more)
 
 
 def _repo_for(file: Path) -> Path:
