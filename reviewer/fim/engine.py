@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import queue
+import heapq
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ import httpx
 from reviewer.errors import BackendError
 from reviewer.fim.context import Context, gather
 from reviewer.fim.counting import CachedCounter
-from reviewer.fim.providers import Delta, FimRequest, Provider
+from reviewer.fim.providers import FimRequest, Provider
 from reviewer.fim.redaction import redact_text
 from reviewer.fim.repoindex import RepoIndex
 from reviewer.fim.window import cut_prefix, cut_suffix
@@ -45,7 +44,6 @@ class FimOptions:
     deadline: float = 5.0  # seconds per request, context and upstream together
     cache_entries: int = 512
     redact: bool | None = None  # None: redact when the upstream is not on this machine
-    workers: int = 32
 
 
 @dataclass
@@ -90,30 +88,82 @@ class Outcome:
     usage: dict[str, Any] | None = None
 
 
+class _Flight:
+    """One request talking to the upstream: how to stop it from another thread (a newer request
+    from the same client, or the deadline), and why it was stopped."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.why = ""
+        self.opened: list[httpx.Response] = []
+        self._lock = threading.Lock()
+
+    def cancel(self, why: str) -> None:
+        with self._lock:
+            if self.stop.is_set():
+                return
+            self.why = why
+            self.stop.set()
+            opened = list(self.opened)
+        for resp in opened:  # wakes a read blocked on a silent upstream, and closes the connection
+            with contextlib.suppress(Exception):
+                resp.close()
+
+
 class Supersession:
-    """The request in flight per client; starting a new one tells the old one to stop."""
+    """The request in flight per client; starting a new one stops the old one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._live: dict[str, queue.Queue[tuple[str, Any]]] = {}
+        self._live: dict[str, _Flight] = {}
         self.count = 0
 
-    def begin(self, client: str | None, q: queue.Queue[tuple[str, Any]]) -> None:
+    def begin(self, client: str | None, flight: _Flight) -> None:
         if not client:
             return
         with self._lock:
             old = self._live.get(client)
-            self._live[client] = q
-        if old is not None:
+            self._live[client] = flight
+        if old is not None and not old.stop.is_set():
             self.count += 1
-            old.put(("superseded", None))
+            old.cancel("superseded")
 
-    def end(self, client: str | None, q: queue.Queue[tuple[str, Any]]) -> None:
+    def end(self, client: str | None, flight: _Flight) -> None:
         if not client:
             return
         with self._lock:
-            if self._live.get(client) is q:
+            if self._live.get(client) is flight:
                 del self._live[client]
+
+
+class _Reaper:
+    """One thread that cancels flights whose deadline has passed."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, _Flight]] = []
+        self._cond = threading.Condition()
+        self._n = 0
+        threading.Thread(target=self._run, name="fim-deadline", daemon=True).start()
+
+    def watch(self, deadline: float, flight: _Flight) -> None:
+        with self._cond:
+            self._n += 1
+            heapq.heappush(self._heap, (deadline, self._n, flight))
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                when, _, flight = self._heap[0]
+                wait = when - time.perf_counter()
+                if wait > 0 and not flight.stop.is_set():
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+            if not flight.stop.is_set():
+                flight.cancel("deadline")
 
 
 class CompletionCache:
@@ -170,11 +220,10 @@ class FimEngine:
         self.http = client or httpx.Client(limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
         self.cache = CompletionCache(options.cache_entries)
         self.supersession = Supersession()
-        self.pool = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="fim-upstream")
+        self.reaper = _Reaper()
         self.redact = options.redact if options.redact is not None else not is_local(provider.url())
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
         self.http.close()
 
     # ------------------------------------------------------------------ preparing
@@ -230,7 +279,9 @@ class FimEngine:
     # ------------------------------------------------------------------ running
 
     def run(self, p: Prepared, emit: Callable[[str], None] | None = None, *, started: float | None = None) -> Outcome:
-        """The completion for ``p``; ``emit`` receives each piece as it is accepted (streaming)."""
+        """The completion for ``p``; ``emit`` receives each piece as it is accepted (streaming).
+        The upstream is read on the calling thread; a newer request from the same client or the
+        deadline stops it from another thread by closing the connection."""
         t0 = started if started is not None else time.perf_counter()
         deadline = t0 + self.options.deadline
         hit = self.cache.get(p.key)
@@ -240,38 +291,21 @@ class FimEngine:
                 emit(out.text)
             out.total_ms = (time.perf_counter() - t0) * 1000
             return out
-        inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
-        stop = threading.Event()
-        opened: list[httpx.Response] = []
-        self.supersession.begin(p.query.client, inbox)
+        flight = _Flight()
+        self.supersession.begin(p.query.client, flight)
+        self.reaper.watch(deadline, flight)
         up_start = time.perf_counter()
-        self.pool.submit(self._pump, p.request, inbox, stop, max(0.1, deadline - up_start), opened)
         text = ""
         finish = "stop"
         word = ""
         first = 0.0
         usage = None
         rules = _Rules(p.query)
+        decided = False  # the answer ended by itself (the upstream's finish, or a stop rule)
+        gen = self.provider.stream(self.http, p.request, max(0.05, deadline - up_start), cancel=flight.stop,
+                                   on_open=flight.opened.append)
         try:
-            while True:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    finish = "deadline"
-                    break
-                try:
-                    kind, value = inbox.get(timeout=remaining)
-                except queue.Empty:
-                    finish = "deadline"
-                    break
-                if kind == "superseded":
-                    finish = "superseded"
-                    break
-                if kind == "error":
-                    raise value
-                if kind == "end":
-                    finish = value or "stop"
-                    break
-                delta: Delta = value
+            for delta in gen:
                 if delta.usage:
                     usage = delta.usage
                 if not delta.text and delta.finish is None:
@@ -284,17 +318,23 @@ class FimEngine:
                     if emit is not None:
                         emit(accepted)
                 if done:
-                    finish = why
+                    finish, decided = why, True
                     break
                 if delta.finish is not None:
-                    finish = delta.finish
+                    finish, decided = delta.finish, True
                     break
+            else:
+                decided = not flight.stop.is_set()
+        except BackendError:
+            if not flight.stop.is_set() and time.perf_counter() < deadline:
+                raise
+            flight.why = flight.why or "deadline"  # a read that timed out at the deadline
         finally:
-            stop.set()
-            self.supersession.end(p.query.client, inbox)
-            for resp in opened:  # wake a read that waits on a silent upstream: the rest is not wanted
-                with contextlib.suppress(Exception):
-                    resp.close()
+            gen.close()
+            if flight.why and not decided:
+                finish = flight.why
+            flight.cancel(flight.why or "done")  # closes the connection when the answer was cut short
+            self.supersession.end(p.query.client, flight)
         now = time.perf_counter()
         out = Outcome(text, finish, word, first_ms=(first - t0) * 1000 if first else 0.0,
                       upstream_ms=(now - up_start) * 1000, total_ms=(now - t0) * 1000, usage=usage)
@@ -303,29 +343,6 @@ class FimEngine:
             if p.raw_key:
                 self.cache.put("raw:" + p.raw_key, out)
         return out
-
-    def _pump(self, req: FimRequest, inbox: queue.Queue[tuple[str, Any]], stop: threading.Event, timeout: float,
-              opened: list[httpx.Response]) -> None:
-        """Upstream to inbox, until the upstream is done or the reader no longer wants it (then the
-        connection is closed, which makes a llama.cpp or vLLM server stop generating)."""
-        if stop.is_set():
-            return
-        gen = self.provider.stream(self.http, req, timeout, cancel=stop, on_open=opened.append)
-        finish = None
-        try:
-            for delta in gen:
-                inbox.put(("delta", delta))
-                if delta.finish is not None:
-                    finish = delta.finish
-                if stop.is_set():
-                    break
-            inbox.put(("end", finish))
-        except BackendError as exc:
-            inbox.put(("error", exc))
-        except Exception as exc:  # the reader must always hear back; the server keeps serving
-            inbox.put(("error", BackendError(f"{self.provider.name}: {type(exc).__name__}: {exc}")))
-        finally:
-            gen.close()
 
 
 class _Rules:
