@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pathspec
@@ -41,14 +42,41 @@ DEFAULT_IGNORES: dict[str, tuple[str, ...]] = {
 }
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_ANY_DIR = "^(?:.+/)?"  # how a pattern without a slash begins: at any depth
+
+
+def _any_of(specs: Iterable[pathspec.PathSpec]) -> re.Pattern[str] | None:
+    """One regular expression that matches whenever a pattern of ``specs`` does (all of them
+    include patterns): a quick first test, so most paths cost one match instead of one per pattern.
+    None when a pattern cannot be folded in (a negation), and every path then takes the long way."""
+    parts = []
+    for spec in specs:
+        for pattern in spec.patterns:
+            regex = getattr(pattern, "regex", None)
+            if pattern.include is None:
+                continue
+            if not pattern.include or regex is None:
+                return None
+            parts.append(_NAMED_GROUP.sub("(?:", regex.pattern))
+    if not parts:
+        return None
+    if all(p.startswith(_ANY_DIR) for p in parts):  # factored out, the alternatives are tried once
+        return re.compile(_ANY_DIR + "(?:" + "|".join(p[len(_ANY_DIR):] for p in parts) + ")")
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
 class DefaultIgnores:
     def __init__(self) -> None:
         self._specs = [
             (reason, pathspec.GitIgnoreSpec.from_lines(patterns)) for reason, patterns in DEFAULT_IGNORES.items()
         ]
+        self._quick = _any_of(spec for _, spec in self._specs)
 
     def reason(self, path: str) -> str | None:
         """The default-ignore group ``path`` falls in, or None."""
+        if self._quick is not None and self._quick.match(path) is None:
+            return None
         for reason, spec in self._specs:
             if spec.match_file(path):
                 return reason

@@ -72,12 +72,13 @@ def scan(root: Path, settings: Settings, progress: Progress | None = None) -> Sc
     defaults = DefaultIgnores() if settings.use_default_ignores else None
     globs = GlobFilter(settings.include, settings.exclude)
     total = len(candidates)
+    real_dirs: dict[str, Path | None] = {}
     for i, rel in enumerate(candidates, 1):
         reason = globs.reason(rel) or (defaults.reason(rel) if defaults else None)
         if reason is not None:
             result.excluded.append(Excluded(rel, reason))
         else:
-            item = _read(root, rel, settings.max_file_bytes)
+            item = _read(root, rel, settings.max_file_bytes, real_dirs)
             if isinstance(item, SourceFile):
                 result.files.append(item)
             else:
@@ -144,7 +145,17 @@ def _inside(root: Path, target: Path) -> bool:
     return True
 
 
-def _read(root: Path, rel: str, max_bytes: int) -> SourceFile | Excluded:
+def _real_dir(root: Path, rel_dir: str, cache: dict[str, Path | None]) -> Path | None:
+    """Where directory ``rel_dir`` really is (links on the way resolved), once per directory."""
+    if rel_dir not in cache:
+        try:
+            cache[rel_dir] = (root / rel_dir).resolve(strict=True) if rel_dir else root
+        except (OSError, RuntimeError):
+            cache[rel_dir] = None
+    return cache[rel_dir]
+
+
+def _read(root: Path, rel: str, max_bytes: int, real_dirs: dict[str, Path | None] | None = None) -> SourceFile | Excluded:
     abspath = root / rel
     try:
         st = os.lstat(abspath)
@@ -166,10 +177,10 @@ def _read(root: Path, rel: str, max_bytes: int) -> SourceFile | Excluded:
     if not stat.S_ISREG(st.st_mode):
         return Excluded(rel, "not-a-regular-file")
     # a directory on the way may itself be a link (a file listed below a linked directory)
-    try:
-        real = abspath.resolve(strict=True)
-    except (OSError, RuntimeError):
+    parent = _real_dir(root, rel.rpartition("/")[0], {} if real_dirs is None else real_dirs)
+    if parent is None:
         return Excluded(rel, "unreadable")
+    real = parent / rel.rpartition("/")[2]
     if not _inside(root, real):
         return Excluded(rel, "link-outside-root")
     if st.st_size > max_bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,18 @@ def test_unreadable_root(tmp_path: Path) -> None:
             resolve_root(d)
     finally:
         d.chmod(0o755)
+
+
+def test_tracked_files_below_a_directory_swapped_for_a_link_are_not_read(make_repo: MakeRepo, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "inner").mkdir(parents=True)
+    (elsewhere / "inner" / "leak.py").write_text("LEAK = 1\n")
+    root = make_repo({"pkg/inner/leak.py": "ok = 1\n", "pkg/keep.py": "keep = 1\n", "b.py": "b = 1\n"})
+    shutil.rmtree(root / "pkg" / "inner")
+    os.symlink(elsewhere / "inner", root / "pkg" / "inner")  # git still lists pkg/inner/leak.py
+    (root / "pkg2").mkdir()
+    os.symlink(root / "pkg", root / "pkg2" / "alias")  # a link to a directory inside the root
+    result = scan(root, load_settings(root))
+    assert reasons(result)["pkg/inner/leak.py"] == "link-outside-root"
+    assert [f.path for f in result.files] == ["b.py", "pkg/keep.py"]
+    assert all("LEAK" not in f.text for f in result.files)
