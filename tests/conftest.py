@@ -59,3 +59,11 @@ def make_repo(tmp_path: Path) -> MakeRepo:
         return root
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs of the tool under test keep their caches in the test session's own directory, never
+    in the user's cache directory (a test that names its own REVIEWER_CACHE_DIR still wins)."""
+    if "REVIEWER_CACHE_DIR" not in os.environ:
+        os.environ["REVIEWER_CACHE_DIR"] = str(tmp_path_factory.mktemp("reviewer-cache"))

@@ -31,7 +31,6 @@ from reviewer.pack.prepare import Workbench, start_counter
 from reviewer.pack.rank import Ranking, rank_files
 from reviewer.pack.render import Renderer, get_renderer, render_tree
 from reviewer.repo.scan import ScanResult, scan
-from reviewer.repo.textio import count_lines
 
 Progress = Callable[[str, int, int], None]
 
@@ -233,7 +232,7 @@ def _packed_files(paths: list[str], bench: Workbench, ranking: Ranking, selectio
                 reason += " (plain outline)"
         else:
             text = ""
-        lines = count_lines(bench.files[path].text)
+        lines = bench.files[path].lines
         out.append(
             PackedFile(
                 path, tier, text, selection.costs.get(path, 0), lines, language=language_for(path),
