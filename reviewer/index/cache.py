@@ -83,19 +83,38 @@ class IndexCache:
     # -- life cycle --------------------------------------------------------------------------
 
     def _open(self) -> None:
+        # Two runs opening a new database at once: switching it to WAL can answer "database is
+        # locked" at once, without waiting for the busy timeout; such an open is tried again.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._db = self._connect()
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    self._disable(f"index cache unavailable ({exc}); running without it")
+                    return
+                time.sleep(0.05)
+            except (OSError, sqlite3.Error) as exc:
+                self._disable(f"index cache unavailable ({exc}); running without it")
+                return
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS entries ("
                 "key TEXT PRIMARY KEY, value BLOB NOT NULL, size INTEGER NOT NULL, used INTEGER NOT NULL)"
             )
             db.execute("CREATE INDEX IF NOT EXISTS entries_used ON entries(used)")
-            self._db = db
-        except (OSError, sqlite3.Error) as exc:
-            self._disable(f"index cache unavailable ({exc}); running without it")
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def _disable(self, note: str) -> None:
         self.enabled = False
@@ -114,7 +133,7 @@ class IndexCache:
             now = int(time.time())
             used = sorted(self._used)
             if used:
-                db.execute("BEGIN")
+                db.execute("BEGIN IMMEDIATE")
                 for i in range(0, len(used), _CHUNK):
                     part = used[i : i + _CHUNK]
                     db.execute(
@@ -148,7 +167,7 @@ class IndexCache:
                 break
             doomed.append(key)
             total -= size
-        self._db.execute("BEGIN")
+        self._db.execute("BEGIN IMMEDIATE")
         for i in range(0, len(doomed), _CHUNK):
             part = doomed[i : i + _CHUNK]
             self._db.execute(f"DELETE FROM entries WHERE key IN ({','.join('?' * len(part))})", part)
@@ -192,7 +211,7 @@ class IndexCache:
         if not rows:
             return
         try:
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO entries(key, value, size, used) VALUES (?, ?, ?, ?)", rows)
             self._db.execute("COMMIT")
             self._written += len(rows)
