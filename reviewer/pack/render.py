@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from reviewer.repo.textio import split_lines
 
 ELISION = "⋮"
+_ELISION_LINE = ELISION + "\n"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 
 
@@ -54,13 +55,9 @@ def number_lines(text: str) -> list[tuple[int, str]]:
 def body(block: Block) -> str:
     """The numbered lines of a block. It starts with a digit (or the elision mark) and ends with a
     newline, so its token count adds exactly to those of the head and tail around it."""
-    out = []
-    for n, line in block.numbered:
-        if n == 0:
-            out.append(ELISION)
-        else:
-            out.append(f"{n}| {line}" if line else f"{n}|")
-    return "".join(line + "\n" for line in out)
+    return "".join(
+        (f"{n}| {line}\n" if line else f"{n}|\n") if n else _ELISION_LINE for n, line in block.numbered
+    )
 
 
 class Renderer:

@@ -30,14 +30,13 @@ ROLE_WEIGHT = {"code": 1.0, "meta": 1.0, "test": 0.25, "docs": 0.3, "example": 0
 
 
 def role_of(path: str) -> str:
-    p = PurePosixPath(path)
-    name = p.name
+    name = path.rpartition("/")[2]
     lower = name.lower()
     if lower in _META_NAMES and "/" not in path:
         return "meta"
     if _TEST_DIRS.search(path) or _TEST_FILE.match(name):
         return "test"
-    suffix = p.suffix.lower()
+    suffix = _suffix(lower)
     if suffix in _DOC_EXT or _DOC_DIRS.search(path) or lower.startswith(("changelog", "changes", "history", "license", "authors", "contributing")):
         return "docs"
     if _EXAMPLE_DIRS.search(path):
@@ -45,6 +44,12 @@ def role_of(path: str) -> str:
     if suffix in _DATA_EXT:
         return "data"
     return "code"
+
+
+def _suffix(name: str) -> str:
+    """What ``PurePosixPath(name).suffix`` gives, without building a path."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def is_entry_name(path: str) -> bool:
