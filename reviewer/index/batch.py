@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import subprocess
 import sys
 import threading
@@ -56,6 +57,11 @@ class _Worker:
         return read_frame(self.proc.stdout)
 
     def close(self, *, kill: bool = False) -> None:
+        self.hang_up(kill=kill)
+        self.reap()
+
+    def hang_up(self, *, kill: bool = False) -> None:
+        """Tell the worker to exit (it finishes when it reads the end of its input)."""
         self.alive = False
         if kill and self.proc.poll() is None:
             self.proc.kill()
@@ -70,11 +76,30 @@ class _Worker:
                     stream.close()
             except OSError:
                 pass
+
+    def reap(self) -> None:
+        """Wait for the worker to be gone; one that does not go within 10 s is killed."""
+        _exited_within(self.proc, 10)  # woken the moment it exits, where the system can say so
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def _exited_within(proc: subprocess.Popen[bytes], seconds: float) -> None:
+    """Block until ``proc`` exits or ``seconds`` pass, on a process descriptor (Linux), instead
+    of the polling with growing sleeps that ``Popen.wait(timeout=...)`` does."""
+    if proc.returncode is not None or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except OSError:
+        return
+    try:
+        select.select([fd], [], [], seconds)
+    finally:
+        os.close(fd)
 
 
 class Remote:
@@ -130,8 +155,10 @@ class WorkerPool:
         self.close()
 
     def close(self) -> None:
+        for w in self._workers:  # all told first, so they exit side by side
+            w.hang_up()
         for w in self._workers:
-            w.close()
+            w.reap()
         self._workers = []
 
     def start(self, n: int) -> None:
