@@ -198,11 +198,22 @@ def _digest(*parts: object) -> str:
     """A cache key: SHA-256 over the parts, each length-prefixed (texts as they are, the rest
     by ``repr``), without the cost of encoding them as JSON."""
     h = hashlib.sha256()
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else repr(part).encode("utf-8", "backslashreplace")
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
+    _feed(h, parts)
     return h.hexdigest()
+
+
+def _feed(h: hashlib._Hash, part: object) -> None:
+    if isinstance(part, (list, tuple)):  # walked, so big texts inside are not copied by repr
+        h.update(b"L" + len(part).to_bytes(8, "little"))
+        for item in part:
+            _feed(h, item)
+        return
+    if isinstance(part, str):
+        data = b"S" + part.encode("utf-8", "surrogatepass")
+    else:
+        data = b"R" + repr(part).encode("utf-8", "backslashreplace")
+    h.update(len(data).to_bytes(8, "little"))
+    h.update(data)
 
 
 def is_local(url: str) -> bool:
