@@ -190,9 +190,8 @@ def find_engine(engine: str) -> tuple[str | None, str | None, str | None]:
             version = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             version = None
-        if version:
-            if engine != "vllm" or shutil.which("vllm"):
-                return version, sys.executable, "this Python"
+        if version and (engine != "vllm" or shutil.which("vllm")):
+            return version, sys.executable, "this Python"
     if engine == "vllm":
         script = shutil.which("vllm")
         if script:

@@ -8,6 +8,7 @@ with the end of its log.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -88,7 +89,7 @@ def start(plan: LaunchPlan, log_path: Path) -> EngineProcess:
 def _get(url: str, timeout: float) -> tuple[int, bytes]:
     req = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - our own local server
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # our own local server
             return resp.status, resp.read(1 << 20)
     except urllib.error.HTTPError as exc:
         return exc.code, b""
@@ -150,10 +151,8 @@ def group_alive(pgid: int) -> bool:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def stop(engine: EngineProcess, grace: float = 30.0) -> bool:
@@ -171,10 +170,8 @@ def stop(engine: EngineProcess, grace: float = 30.0) -> bool:
     except KeyboardInterrupt:
         pass
     _signal_group(pgid, signal.SIGKILL)
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         engine.proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
     deadline = time.monotonic() + 10
     while group_alive(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)  # orphans are reaped by init; give it a moment

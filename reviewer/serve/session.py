@@ -5,6 +5,7 @@ What the person sees is the caller's business: :func:`run` reports through a :cl
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -64,11 +65,12 @@ class ServeView(Protocol):
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP stop the server the same way Ctrl-C does."""
+    """SIGTERM, SIGHUP (the terminal went away) and SIGINT stop the server the same way Ctrl-C
+    does, even when SIGINT was ignored at start (a background job of a script)."""
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
@@ -101,16 +103,16 @@ def run(prepared: Prepared, log_path: Path, view: ServeView, *, timeout: float |
                 view.follower(prepared)
             while engine.exited() is None:
                 view.log_lines(tail.new_lines())
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     engine.proc.wait(timeout=runner.POLL_INTERVAL)
-                except subprocess.TimeoutExpired:
-                    pass
             view.log_lines(tail.new_lines())
             raise BackendError(f"the engine exited with code {engine.exited()}; end of {log_path}:\n" + tail.last())
         except KeyboardInterrupt:
             stopped_by_user = True
         finally:
-            view.stopping()
-            clean = runner.stop(engine, grace=grace)
+            try:
+                view.stopping()
+            finally:
+                clean = runner.stop(engine, grace=grace)  # a second Ctrl-C in here kills at once
             view.stopped(clean, engine)
         return 0 if stopped_by_user and clean else 1

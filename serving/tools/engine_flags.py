@@ -132,7 +132,7 @@ def verify(engine: str) -> int:
 
 def dump(engine: str, target: Path) -> int:
     if engine == "vllm":
-        top, (_cmd, serve), registries, version = vllm_parser()
+        _top, (_cmd, serve), registries, version = vllm_parser()
         parser = serve
         how = ("options of `vllm serve`: the serve subcommand's parser built as the `vllm` command builds it "
                "(vllm.entrypoints.cli.serve.ServeSubcommand with vllm.entrypoints.openai.cli_args.make_arg_parser), "
