@@ -24,6 +24,7 @@ from reviewer.pack.model import Tier
 from reviewer.pack.rank import Ranking
 
 OUTLINE_VALUE = 0.35  # share of a file's value its outline carries
+VALUE_POWER = 2.0  # a file's value is its score squared: the top of the ranking matters most
 _OUTLINE_WORTH = 0.6  # an outline estimated above this share of the whole file is not offered
 _FILL_BATCH = 48
 _FILL_ROUNDS = 40
@@ -215,7 +216,7 @@ def _steps(
 ) -> list[Step]:
     out: list[Step] = []
     for p in paths:
-        value = max(scores.get(p, 0.0), 1e-9)
+        value = max(scores.get(p, 0.0), 1e-9) ** VALUE_POWER
         full = max(1, est_full[p])
         outline = est_outline.get(p)
         if outline is not None and outline < _OUTLINE_WORTH * full:
