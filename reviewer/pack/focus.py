@@ -20,6 +20,7 @@ from pathlib import Path
 from reviewer.errors import InputError
 from reviewer.index.tags import Tags
 from reviewer.pack.lexical import build_bm25, query_terms
+from reviewer.pack.roles import role_of
 from reviewer.pack.trace import PathMatcher, parse_trace
 
 _PATHLIKE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]\w{0,5})(?![\w/])")
@@ -27,6 +28,8 @@ _DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 _MAX_DEFINERS = 8  # a name defined in more files than this says little about where to look
 _BM25_TOP = 12
+_BM25_WHOLE = 6  # the best matches packed whole
+_BM25_ROLE = {"test": 0.5, "docs": 0.5, "example": 0.6, "data": 0.4}
 
 
 @dataclass
@@ -104,16 +107,19 @@ def _definers(tags: Mapping[str, Tags]) -> dict[str, list[str]]:
     return out
 
 
-def _trace_focus(focus: Focus, trace: str, matcher: PathMatcher, definers: dict[str, list[str]]) -> None:
+def _trace_focus(
+    focus: Focus, trace: str, matcher: PathMatcher, definers: dict[str, list[str]], *, scale: float = 1.0,
+    whole: int = 12, label: str = "trace frame",
+) -> None:
     frames = parse_trace(trace)
     depth = 0
     for frame in frames:
         path = matcher.match(frame.path)
         if path is None:
             continue
-        weight = max(0.25, 0.75**depth)
+        weight = scale * max(0.25, 0.75**depth)
         where = f"line {frame.line}" + (f", in {frame.function}" if frame.function else "")
-        focus.add(path, 2.0 * weight, f"trace frame ({where})", whole=depth < 12)
+        focus.add(path, 2.0 * weight, f"{label} ({where})", whole=depth < whole)
         depth += 1
         if frame.function:
             focus.symbols[frame.function] = focus.symbols.get(frame.function, 0.0) + weight
@@ -132,6 +138,8 @@ def _query_focus(
     paths: Sequence[str],
     tags: Mapping[str, Tags],
 ) -> None:
+    # a stack trace pasted into the question: its frames, a little less than a --trace
+    _trace_focus(focus, query, matcher, definers, scale=0.7, whole=4, label="trace in the question")
     # paths and modules written out
     for written in _PATHLIKE.findall(query):
         path = matcher.match(written)
@@ -168,8 +176,11 @@ def _query_focus(
     scores = index.scores(terms)
     if not scores:
         return
+    # a question is mostly about the code: tests, docs and data that match it count for less
+    scores = {p: s * _BM25_ROLE.get(role_of(p), 1.0) for p, s in scores.items()}
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_BM25_TOP]
     top = ranked[0][1] or 1.0
     for i, (path, score) in enumerate(ranked):
         rel = score / top
-        focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})", whole=i < 3 and rel >= 0.6)
+        focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})",
+                  whole=i < _BM25_WHOLE and rel >= 0.5)
