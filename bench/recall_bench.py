@@ -22,6 +22,7 @@ import argparse
 import json
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -119,6 +120,15 @@ def checkout(wt: Path, commit: str) -> list[str]:
     raise RuntimeError(f"too many missing blobs at {commit}")
 
 
+def forget_runs(cache: Path) -> None:
+    """Drop the cache's remembered pack choices: they are keyed by the files and the task, not by
+    the ranking code, and this benchmark is run to compare versions of that code."""
+    db = cache / "index.sqlite3"
+    if db.exists():
+        with sqlite3.connect(db, timeout=30) as con:
+            con.execute("DELETE FROM entries WHERE key LIKE 'j:%:run:%'")
+
+
 def worktree(repo: Path, tmp: Path) -> Path:
     wt = tmp / repo.name
     if not wt.exists():
@@ -134,10 +144,14 @@ def main() -> int:
     ap.add_argument("--budget", action="append", type=int, default=[])
     ap.add_argument("--limit", type=int, default=0, help="at most this many instances per repository")
     ap.add_argument("--json", help="write every instance's result here")
+    ap.add_argument("--only", action="append", default=[], metavar="INSTANCE_ID", help="just these instances")
+    ap.add_argument("--cache", help="index cache directory kept between runs (default: a fresh one, removed after)")
     args = ap.parse_args()
     budgets = args.budget or [1_048_576 - 49_152, 128_000]
     repos = {k: Path(v).resolve() for k, v in (r.split("=", 1) for r in args.repo)}
     data = [x for x in json.loads(Path(args.eval).read_text()) if x["repo"] in repos]
+    if args.only:
+        data = [x for x in data if x["instance_id"] in set(args.only)]
     if args.limit:
         per: dict[str, int] = defaultdict(int)
         kept = []
@@ -147,7 +161,8 @@ def main() -> int:
                 kept.append(x)
         data = kept
     tmp = Path(tempfile.mkdtemp(prefix="recall-bench-"))
-    cache = tmp / "cache"
+    cache = Path(args.cache).resolve() if args.cache else tmp / "cache"
+    forget_runs(cache)
     results: list[dict[str, Any]] = []
     started = time.perf_counter()
     try:
@@ -156,7 +171,7 @@ def main() -> int:
             missing = checkout(wt, inst["base_commit"])
             for budget in budgets:
                 t = time.perf_counter()
-                pack = build_pack(wt, Settings(budget=budget, cache_dir=str(cache)), query=inst["problem_statement"])
+                pack = build_pack(wt, Settings(budget=budget, cache_dir=str(cache), cache_max_mb=8192), query=inst["problem_statement"])
                 ordered = sorted(pack.files, key=lambda f: (-f.rank, f.path))
                 rank_of = {f.path: i for i, f in enumerate(ordered, 1)}
                 score = score_instance(pack, wt, inst["expected_spans"], rank_of)
