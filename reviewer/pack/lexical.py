@@ -39,9 +39,16 @@ def subwords(identifier: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+_HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
+
+
 def query_terms(text: str) -> list[str]:
-    """Distinct lowercase terms of a question or trace, stop words left out, in order of appearance."""
+    """Distinct lowercase terms of a question or trace, stop words left out, in order of appearance.
+    A hyphenated word (an option such as ``--ignore-paths``) also stands for the identifier it
+    usually becomes in code (``ignore_paths``)."""
     terms: dict[str, None] = {}
+    for word in _HYPHENATED.findall(text):
+        terms.setdefault(word.replace("-", "_").lower(), None)
     for ident in _IDENT.findall(text):
         for w in subwords(ident):
             if w not in STOPWORDS and not w.isdigit():
