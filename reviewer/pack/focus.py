@@ -30,6 +30,8 @@ _MAX_DEFINERS = 8  # a name defined in more files than this says little about wh
 _BM25_TOP = 12
 _BM25_WHOLE = 6  # the best matches packed whole
 _BM25_ROLE = {"test": 0.5, "docs": 0.5, "example": 0.6, "data": 0.4}
+# how much a defined name written in the question says, by how it is written (``_name_kind``)
+_NAME_WEIGHT = {"code": 1.0, "word": 0.3, "outside": 0.1}
 
 
 @dataclass
@@ -154,19 +156,22 @@ def _query_focus(
             if hit:
                 focus.add(hit, 1.5, f"module {'.'.join(parts[:k])} named in the question", whole=True)
                 break
-    # code-like identifiers that some file defines
+    # identifiers that some file defines: written as code, they point at their definers
+    roots = _package_names(paths)
     names = dict.fromkeys(_IDENT.findall(query))
     for name in names:
         owners = definers.get(name)
         if not owners or len(owners) > _MAX_DEFINERS:
             continue
-        code_like = "_" in name.strip("_") or any(c.isupper() for c in name[1:]) or re.search(
-            rf"(?:\b{re.escape(name)}\s*\(|`{re.escape(name)}|\.{re.escape(name)}\b|\b{re.escape(name)}\.)", query
-        ) is not None
-        weight = (1.0 if code_like else 0.3) / len(owners)
+        # a name that code defines points at that code, not at tests or docs defining it too
+        code = [o for o in owners if role_of(o) == "code"]
+        owners = code or owners
+        kind = _name_kind(name, query, definers, roots)
+        weight = _NAME_WEIGHT[kind] / len(owners)
         focus.symbols[name] = focus.symbols.get(name, 0.0) + weight
         for owner in owners:
-            focus.add(owner, weight, f"defines {name}", whole=code_like and len(owners) <= 3)
+            focus.add(owner, weight, f"defines {name}" + ("" if kind == "code" else f" ({kind})"),
+                      whole=kind == "code" and len(owners) <= 3 and bool(code))
     # BM25 over paths, defined names and used identifiers
     terms = query_terms(query)
     if not terms:
@@ -184,3 +189,40 @@ def _query_focus(
         rel = score / top
         focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})",
                   whole=i < _BM25_WHOLE and rel >= 0.5)
+
+
+def _package_names(paths: Sequence[str]) -> set[str]:
+    """Names a dotted expression in the question may start with to mean this repository: its
+    directories and the stems of its files (``requests.models`` -> requests, models)."""
+    out: set[str] = set()
+    for p in paths:
+        parts = p.split("/")
+        out.update(parts[:-1])
+        out.add(parts[-1].partition(".")[0])
+    return out
+
+
+def _name_kind(name: str, query: str, definers: Mapping[str, list[str]], roots: set[str]) -> str:
+    """``code`` for a name the question writes as code: a compound name (``register_hook``,
+    ``parseURL``), in backquotes, called (``name(``) or used as a qualifier (``Name.attr``), or an
+    attribute of something of this repository (``models.Request``). ``outside`` for a plain word
+    only seen as an attribute of something this repository does not define (``os.mkdir``,
+    ``os.path.join``): another library's. ``word`` otherwise (an ordinary word such as "module")."""
+    inner = name.strip("_")
+    if "_" in inner or any(c.isupper() for c in inner[1:]) or (any(c.isdigit() for c in inner) and inner[0].isalpha()):
+        return "code"
+    esc = re.escape(name)
+    if re.search(rf"`[^`\n]*\b{esc}\b[^`\n]*`", query):
+        return "code"
+    outside = False
+    for m in re.finditer(rf"(?<![\w.])((?:[A-Za-z_]\w*\.)*){esc}\b(\s*\(|\.[A-Za-z_])?", query):
+        chain, after = m.group(1), m.group(2)
+        if not chain:
+            if after:
+                return "code"
+            continue
+        head = chain.split(".")[0]
+        if head in roots or head in definers:
+            return "code"
+        outside = True
+    return "outside" if outside else "word"

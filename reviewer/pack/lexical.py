@@ -28,8 +28,10 @@ STOPWORDS = frozenset(
 
 @lru_cache(maxsize=200_000)
 def subwords(identifier: str) -> tuple[str, ...]:
-    """``register_hook`` -> (register_hook, register, hook); ``parseURL`` -> (parseurl, parse, url)."""
-    lower = identifier.lower()
+    """``register_hook`` -> (registerhook, register, hook); ``parseURL`` -> (parseurl, parse, url).
+    The whole name comes without underscores, so ``ImportMode``, ``import_mode`` and the option
+    ``--import-mode`` (see ``query_terms``) are one term."""
+    lower = identifier.lower().replace("_", "")
     parts: list[str] = []
     for piece in identifier.split("_"):
         if piece:
@@ -45,10 +47,10 @@ _HYPHENATED = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+\b")
 def query_terms(text: str) -> list[str]:
     """Distinct lowercase terms of a question or trace, stop words left out, in order of appearance.
     A hyphenated word (an option such as ``--ignore-paths``) also stands for the identifier it
-    usually becomes in code (``ignore_paths``)."""
+    usually becomes in code (``ignore_paths`` or ``IgnorePaths``: the term ``ignorepaths``)."""
     terms: dict[str, None] = {}
     for word in _HYPHENATED.findall(text):
-        terms.setdefault(word.replace("-", "_").lower(), None)
+        terms.setdefault(word.replace("-", "").lower(), None)
     for ident in _IDENT.findall(text):
         for w in subwords(ident):
             if w not in STOPWORDS and not w.isdigit():
@@ -111,7 +113,7 @@ def build_bm25(
     def hits(name: str) -> tuple[str, ...]:
         got = seen.get(name)
         if got is None:
-            lower = name.lower()
+            lower = name.lower().replace("_", "")
             got = tuple(t for t in subwords(name) if t in vocabulary) if any(v in lower for v in vocab) else ()
             seen[name] = got
         return got

@@ -98,7 +98,10 @@ def test_trace_focus_weighs_the_crash_site_most() -> None:
 
 
 def test_words_and_bm25() -> None:
-    assert subwords("register_hook") == ("register_hook", "register", "hook")
+    assert subwords("register_hook") == ("registerhook", "register", "hook")
+    # snake case, camel case and an option's hyphens are one term
+    assert subwords("ImportMode")[0] == subwords("import_mode")[0] == "importmode"
+    assert "importmode" in query_terms("run with --import-mode=importlib")
     assert subwords("parseURLQuery")[:1] == ("parseurlquery",) and "url" in subwords("parseURLQuery")
     assert query_terms("The Request is not a list of hooks") == ["request", "list", "hooks"]
     index = BM25({"a": [("hook", 1.0)], "b": [("hook", 3.0), ("x", 1.0)], "c": [("y", 1.0)]})
