@@ -24,6 +24,7 @@ from typing import Any
 _VERSION = 1
 _RACY_NS = 2_000_000_000  # entries this close to the file's last change are not kept
 _MAX_ENTRIES = 500_000
+_MAX_ROOTS = 64  # stat files kept in the cache directory; the least recently written go first
 
 
 def _stamp(st: os.stat_result) -> list[int]:
@@ -91,5 +92,18 @@ class StatCache:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
+            _prune(self.path.parent)
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+def _prune(directory: Path) -> None:
+    """Keep the stat files of the ``_MAX_ROOTS`` roots scanned most recently."""
+    found = []
+    for entry in directory.glob("*.json"):
+        try:
+            found.append((entry.stat().st_mtime_ns, entry.name, entry))
+        except OSError:
+            continue
+    for _, _, entry in sorted(found, reverse=True)[_MAX_ROOTS:]:
+        entry.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.pack import build_pack
 from reviewer.repo.scan import SourceFile, scan
+from reviewer.repo.statcache import StatCache
 from tests.conftest import MakeRepo
 
 OLD = time.time() - 3600
@@ -115,3 +116,20 @@ def test_packs_are_the_same_bytes_cold_warm_and_without_cache(make_repo: MakeRep
     none = build_pack(root, settings(tmp_path / "elsewhere", budget=2_000, cache=False)).text
     assert cold == warm == none
     assert "pkg/m0.py" in cold
+
+
+def test_the_cache_keeps_only_the_most_recent_roots(make_repo: MakeRepo, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from reviewer.repo import statcache
+
+    monkeypatch.setattr(statcache, "_MAX_ROOTS", 2)
+    cache = tmp_path / "cache"
+    roots = [make_repo({"a.py": f"a = {i}\n"}, name=f"r{i}") for i in range(4)]
+    for i, root in enumerate(roots):
+        age(root)
+        scan(root, settings(cache))
+        newest = max((cache / "scan").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        os.utime(newest, ns=(i * 10**9, i * 10**9 + 10**12))  # a distinct, increasing write time
+    kept = sorted((cache / "scan").glob("*.json"))
+    assert len(kept) == 2
+    assert kept == sorted(StatCache.for_root(cache, root.resolve(), "any salt").path for root in roots[2:])
