@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reviewer.errors import InputError
 from reviewer.index.tags import Tags
-from reviewer.pack.lexical import build_bm25, query_terms
+from reviewer.pack.lexical import STOPWORDS, build_bm25, joined_terms, query_terms
 from reviewer.pack.roles import role_of
 from reviewer.pack.trace import PathMatcher, parse_trace
 
@@ -30,6 +30,8 @@ _MAX_DEFINERS = 8  # a name defined in more files than this says little about wh
 _BM25_TOP = 12
 _BM25_WHOLE = 6  # the best matches packed whole
 _BM25_ROLE = {"test": 0.5, "docs": 0.5, "example": 0.6, "data": 0.4}
+_STEM_OWNERS = 4  # a file name shared by more files than this says little
+_PACKAGE_WHOLE = 3  # a package named in the question: its modules whole when it has at most this many
 # how much a defined name written in the question says, by how it is written (``_name_kind``)
 _NAME_WEIGHT = {"code": 1.0, "word": 0.3, "outside": 0.1}
 
@@ -148,14 +150,42 @@ def _query_focus(
         if path is not None:
             focus.add(path, 2.0, f"named in the question ({written})", whole=True)
     present = set(paths)
+    by_dir: dict[str, list[str]] = {}
+    for p in paths:
+        if p.endswith(".py"):
+            by_dir.setdefault(p.rpartition("/")[0], []).append(p)
     for dotted in _DOTTED.findall(query):
         parts = dotted.split(".")
         for k in range(len(parts), 1, -1):
             base = "/".join(parts[:k])
-            hit = next((c for c in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py") if c in present), None)
+            hit = next((c for c in (f"{base}.py", f"{base}/__init__.py", f"src/{base}.py", f"src/{base}/__init__.py")
+                        if c in present), None)
             if hit:
-                focus.add(hit, 1.5, f"module {'.'.join(parts[:k])} named in the question", whole=True)
+                module = ".".join(parts[:k])
+                focus.add(hit, 1.5, f"module {module} named in the question", whole=True)
+                if hit.endswith("/__init__.py"):
+                    # a package: its modules share the weight, whole when they are few
+                    members = [p for p in by_dir.get(hit.rpartition("/")[0], []) if p != hit and role_of(p) == "code"]
+                    for member in members:
+                        focus.add(member, 1.0 / len(members), f"in package {module}, named in the question",
+                                  whole=len(members) <= _PACKAGE_WHOLE)
                 break
+    # a code file's name written in the question as a word ("manpage", "man page" -> manpage.py)
+    stems: dict[str, list[str]] = {}
+    for p in paths:
+        if role_of(p) == "code":
+            stem = p.rpartition("/")[2].partition(".")[0].lower().replace("_", "")
+            if len(stem) >= 4 and stem not in STOPWORDS and stem not in ("init", "main"):
+                stems.setdefault(stem, []).append(p)
+    words = {w.lower() for w in _IDENT.findall(query)}
+    joined = joined_terms(query, set(stems))
+    for stem in joined + sorted(w for w in words if w in stems and w not in joined):
+        owners = stems[stem]
+        if len(owners) <= _STEM_OWNERS:
+            # whole only when written as words run together: a single word is often just a word
+            for owner in owners:
+                focus.add(owner, 1.0 / len(owners), f"its name is written in the question ({stem})",
+                          whole=len(owners) <= 2 and stem in joined)
     # identifiers that some file defines: written as code, they point at their definers
     roots = _package_names(paths)
     names = dict.fromkeys(_IDENT.findall(query))
@@ -174,6 +204,9 @@ def _query_focus(
                       whole=kind == "code" and len(owners) <= 3 and bool(code))
     # BM25 over paths, defined names and used identifiers
     terms = query_terms(query)
+    # words the question writes apart that a file or directory is named by written together
+    file_names = {piece.partition(".")[0].lower().replace("_", "") for p in paths for piece in p.split("/")}
+    terms += [t for t in joined_terms(query, file_names) if t not in terms]
     if not terms:
         return
     vocab = set(terms)

@@ -58,6 +58,22 @@ def query_terms(text: str) -> list[str]:
     return list(terms)
 
 
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def joined_terms(text: str, known: set[str]) -> list[str]:
+    """Two or three adjacent words of ``text`` written as one name that ``known`` holds ("man
+    page" -> ``manpage``, "auto summary" -> ``autosummary``), in order of appearance."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    out: dict[str, None] = {}
+    for i in range(len(words) - 1):
+        for n in (2, 3):
+            joined = "".join(words[i:i + n])
+            if i + n <= len(words) and joined in known:
+                out.setdefault(joined, None)
+    return list(out)
+
+
 def path_terms(path: str) -> list[str]:
     out: list[str] = []
     for piece in re.split(r"[/._\-]+", path):
