@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import Measurement, measure  # noqa: E402
+from measure import Measurement, measure
 
 
 def reviewer_cmd(path: str, out: str, budget: int | None, cache: bool) -> list[str]:

@@ -25,7 +25,7 @@ def test_parse_log_weighs_recent_changes_more() -> None:
 def test_order_stable_then_volatile_then_uncommitted_then_focused() -> None:
     history = History("h", 0, {"big.py": 1.0, "small.py": 1.0, "hot.py": 8.0, "dirty.py": UNCOMMITTED})
     sizes = {"big.py": 5_000, "small.py": 100, "hot.py": 5_000, "dirty.py": 10, "b.py": 1, "a.py": 9}
-    order = order_files(sorted(sizes) + ["focus.py"], history, ["focus.py"], sizes)
+    order = order_files([*sorted(sizes), "focus.py"], history, ["focus.py"], sizes)
     assert order == ["a.py", "b.py", "big.py", "hot.py", "small.py", "dirty.py", "focus.py"]
 
 
