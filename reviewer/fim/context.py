@@ -295,21 +295,15 @@ def _window_start(rec: FileRecord | None, before: list[str]) -> int:
     return rec.text.find("\n".join(probe))
 
 
-@lru_cache(maxsize=256)
-def _names_regex(names: frozenset[str]) -> re.Pattern[str]:
-    alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-    return re.compile(rf"(?<![\w$.])(?:{alt})(?![\w$])")
-
-
-@lru_cache(maxsize=256)
-def _heads_regex(heads: frozenset[str]) -> re.Pattern[str]:
-    alt = "|".join(sorted((re.escape(n) for n in heads), key=len, reverse=True))
-    return re.compile(rf"(?<![\w$.])({alt})\.([A-Za-z_$][\w$]*)")
+# a name that is not an attribute (not after a dot), and such a name followed by one attribute
+_FREE_NAME = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*")
+_FREE_PAIR = re.compile(r"(?<![\w$.])([A-Za-z_$][\w$]*)\.([A-Za-z_$][\w$]*)")
 
 
 def _used_above(rec: FileRecord, at: int, names: frozenset[str], heads: frozenset[str]) -> tuple[set[str], set[tuple[str, str]]]:
     """Which of ``names`` (and which ``head.attr`` for ``heads``) the file uses above offset ``at``,
-    import statements aside: one regular-expression pass over that text, remembered."""
+    import statements aside: every free name of that text found in one pass, then kept when asked
+    for (a pattern of all the names would try each at every position), remembered."""
     cache = _derived(rec)
     key = ("above", at, names, heads)
     hit = cache.get(key)
@@ -318,9 +312,9 @@ def _used_above(rec: FileRecord, at: int, names: frozenset[str], heads: frozense
         used: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         if names:
-            used = set(_names_regex(names).findall(text))
+            used = set(names.intersection(_FREE_NAME.findall(text)))
         if heads:
-            pairs = set(_heads_regex(heads).findall(text))
+            pairs = {pair for pair in set(_FREE_PAIR.findall(text)) if pair[0] in heads}
         hit = cache[key] = (used, pairs)
     return hit  # type: ignore[return-value]
 

@@ -182,3 +182,22 @@ def test_changed_span() -> None:
     assert changed_span("a\nb\nc", "a\nX\nc") == [(2, 2)]
     assert changed_span("a\nb", "a\nb\nc\nd") == [(3, 4)]
     assert changed_span("a\nb\nc", "a\nc") == [(2, 2)]
+
+
+def test_names_used_above_the_window(make_repo: MakeRepo, tmp_path: Path) -> None:
+    """What the file uses above the text the editor sent: free names only (not ``x.quote``, not
+    the import lines that bind them), ``module.attr`` pairs for bound modules."""
+    from reviewer.fim.context import _used_above
+
+    big = ("from pkg.util import quote, unquote, DEFAULT_TIMEOUT\nimport pkg.util as u\n\n\n"
+           "def first(s):\n    s.unquote()\n    return quote(s) + u.unquote(s)\n\n\n"
+           + "".join(f"def filler_{i}(x):\n    return x\n\n\n" for i in range(40))
+           + "def last():\n    return DEFAULT_TIMEOUT\n")
+    root = make_repo({**FILES, "app/big.py": big})
+    index = build(root, tmp_path)
+    rec = index.files["app/big.py"]
+    at = big.index("def filler_5")
+    names, pairs = _used_above(rec, at, frozenset({"quote", "unquote", "DEFAULT_TIMEOUT"}), frozenset({"u", "s"}))
+    assert names == {"quote"}  # unquote only after a dot, DEFAULT_TIMEOUT only in the import and below
+    assert pairs == {("u", "unquote"), ("s", "unquote")}
+    assert _used_above(rec, len(big), frozenset({"DEFAULT_TIMEOUT"}), frozenset())[0] == {"DEFAULT_TIMEOUT"}
