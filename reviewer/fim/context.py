@@ -62,6 +62,7 @@ class ContextItem:
     tokens: int
     kind: str  # "repository" | "recent" | "client"
     lines: tuple[int, ...] = ()  # the file's line numbers shown (repository items)
+    sha: str = ""  # the content they were cut from (repository items)
 
 
 @dataclass
@@ -700,7 +701,7 @@ def _choose(cards: list[Card], budget: int, factor: dict[str, float]) -> tuple[l
     # stable first: files by path, then the recently edited ones, oldest edit first
     order = sorted(p for p in chosen if p not in recent) + sorted(recent, key=lambda p: recent[p])
     items = [ContextItem(p, _render(recs[p], chosen[p]), 0, "recent" if p in recent else "repository",
-                         tuple(sorted(chosen[p]))) for p in order]
+                         tuple(sorted(chosen[p])), recs[p].sha) for p in order]
     estimates = [int(estimate(i.text) * factor.get(i.filename, 1.0)) for i in items]
     return items, estimates
 

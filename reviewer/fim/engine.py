@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reviewer.errors import BackendError
-from reviewer.fim.context import Context, gather
+from reviewer.fim.context import Context, ContextItem, gather
 from reviewer.fim.counting import CachedCounter
 from reviewer.fim.providers import FimRequest, Provider
 from reviewer.fim.redaction import redact_text
@@ -266,7 +266,7 @@ class FimEngine:
             name = path or "buffer"
             prefix, a = redact_text(name, prefix)
             suffix, b = redact_text(name, suffix)
-            red = [redact_text(f, t) for f, t in pairs]
+            red = [self._redact_item(item) for item in ctx.items]
             pairs = [(f, t) for (f, _), (t, _) in zip(pairs, red, strict=True)]
             redactions = a + b + sum(n for _, n in red)
         req = FimRequest(
@@ -286,6 +286,13 @@ class FimEngine:
                       sorted(q.options.items(), key=lambda kv: kv[0]))
         return Prepared(q, req, ctx, key, n_prefix + n_suffix + ctx.tokens, redactions,
                         (time.perf_counter() - start) * 1000, self.raw_key(q))
+
+    def _redact_item(self, item: ContextItem) -> tuple[str, int]:
+        """A piece of context as it may be sent: as it is when its lines are known to hold no
+        secret (the file was scanned whole at that content), redacted here otherwise."""
+        if item.sha and self.index.secrets.is_clean(item.filename, item.sha, item.lines):
+            return item.text, 0
+        return redact_text(item.filename, item.text)
 
     # ------------------------------------------------------------------ running
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from reviewer.config import Settings
 from reviewer.fim.imports import Import, ModuleMap, read_imports
+from reviewer.fim.secretmap import SecretMap, secret_lines
 from reviewer.index import Definition, FileIndex, index_text, language_for
 from reviewer.index.refs import references
 
@@ -139,6 +140,7 @@ class RepoIndex:
         self._lock = threading.Lock()
         self.recent: OrderedDict[str, tuple[float, list[tuple[int, int]]]] = OrderedDict()  # path -> (when, changed spans)
         self.df: Counter[str] = Counter()  # name -> how many files use it (how common a name is)
+        self.secrets = SecretMap()  # which lines of each file hold a secret (filled by scan_secrets)
 
     # ------------------------------------------------------------------ building
 
@@ -181,6 +183,21 @@ class RepoIndex:
         self.stats.parsed = len(todo)
         self.stats.build_seconds = time.perf_counter() - start
         self.stats.ready = True
+
+    def scan_secrets(self, progress: Progress | None = None) -> None:
+        """Find the secret lines of every indexed file not scanned at its current content, in
+        worker processes (the request threads keep the interpreter to themselves)."""
+        from reviewer.index.batch import WorkerPool
+
+        self.secrets.enabled = True
+        todo = [r for r in list(self.files.values()) if self.secrets.get(r.path, r.sha) is None]
+        if todo:
+            with WorkerPool() as pool:
+                found = pool.map(secret_lines, [(r.path, r.text) for r in todo],
+                                 [len(r.text) for r in todo], progress=progress, label="secrets")
+            for rec, lines in zip(todo, found, strict=True):
+                self.secrets.put(rec.path, rec.sha, lines)
+        self.secrets.done = True
 
     def add_all(self, records: Iterable[FileRecord]) -> None:
         with self._lock:
@@ -250,6 +267,7 @@ class RepoIndex:
             self.df.subtract(_refs(old))
             self.modules.remove(path)
             self.recent.pop(path, None)
+            self.secrets.forget(path)
             self.stats.updates += 1
             self._count()
 

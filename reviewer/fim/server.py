@@ -223,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             "served": self.server.served,
             "cache": {"hits": eng.cache.hits, "misses": eng.cache.misses},
             "superseded": eng.supersession.count,
+            "secrets": {"redacting": eng.redact, "files_scanned": eng.index.secrets.scanned,
+                        "first_pass_done": eng.index.secrets.done},
         }
         if self.server.watcher is not None:
             out["watch"] = {"ticks": self.server.watcher.ticks, "last_ms": round(self.server.watcher.last_tick_ms, 2)}

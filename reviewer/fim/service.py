@@ -69,6 +69,14 @@ def start(root: Path, settings: Settings, provider: Provider, options: FimOption
         except Exception as exc:  # the server still answers, without repository context
             index.stats.notes.append(f"index failed: {type(exc).__name__}: {exc}")
             index.stats.ready = True
+            return
+        if background and engine.redact:
+            # a long-running server scans each file for secrets once, so that context from
+            # clean files needs no scan on the request path (until then it is scanned there)
+            try:
+                index.scan_secrets()
+            except Exception as exc:
+                index.stats.notes.append(f"secret pre-scan failed: {type(exc).__name__}: {exc}")
 
     if background:
         service.builder = threading.Thread(target=build, name="fim-index", daemon=True)

@@ -134,6 +134,8 @@ class Watcher:
             return 0
         rec = make_record(path, item.text, item.sha256, mtime_ns, index_text(path, item.text))
         self.index.update(rec, changed_span(old.text, item.text) if old is not None else [(1, min(40, item.text.count("\n") + 1))])
+        if self.index.secrets.enabled:
+            self.index.secrets.learn(path, item.sha256, item.text)
         return 1
 
     def _new_files(self) -> list[str]:
