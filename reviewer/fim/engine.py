@@ -216,6 +216,23 @@ def _feed(h: hashlib._Hash, part: object) -> None:
     h.update(data)
 
 
+def _redact_editor_text(name: str, text: str, clean: frozenset[str] | None) -> tuple[str, int]:
+    """The editor's text as it may be sent. Lines that are lines of the file on disk known to
+    hold no secret need no scan; when a single line is not one of them (the line being typed),
+    that line alone is scanned; otherwise the whole text is (a secret pasted over several lines,
+    such as a private key, is only found whole)."""
+    if clean is not None:
+        lines = text.split("\n")
+        unknown = [i for i, line in enumerate(lines) if line not in clean]
+        if not unknown:
+            return text, 0
+        if len(unknown) == 1 and "-----BEGIN" not in lines[unknown[0]]:
+            i = unknown[0]
+            lines[i], hits = redact_text(name, lines[i])
+            return "\n".join(lines), hits
+    return redact_text(name, text)
+
+
 def is_local(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -264,8 +281,10 @@ class FimEngine:
         path = ctx.path or q.path
         if self.redact:
             name = path or "buffer"
-            prefix, a = redact_text(name, prefix)
-            suffix, b = redact_text(name, suffix)
+            rec = self.index.files.get(path) if path else None
+            clean = self.index.secrets.clean_texts(rec.path, rec.sha, rec.lines) if rec is not None else None
+            prefix, a = _redact_editor_text(name, prefix, clean)
+            suffix, b = _redact_editor_text(name, suffix, clean)
             red = [self._redact_item(item) for item in ctx.items]
             pairs = [(f, t) for (f, _), (t, _) in zip(pairs, red, strict=True)]
             redactions = a + b + sum(n for _, n in red)

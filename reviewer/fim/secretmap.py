@@ -11,7 +11,8 @@ and every piece of a file not scanned yet, is redacted on the request path as be
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from reviewer.security.secrets import redact
 
@@ -35,6 +36,7 @@ class SecretMap:
         self._known: dict[str, tuple[str, frozenset[int]]] = {}
         self._lock = threading.Lock()
         self.scanned = 0  # files scanned since start
+        self._clean: OrderedDict[tuple[str, str], frozenset[str]] = OrderedDict()
         self.enabled = False  # scanning was asked for (what is sent is redacted)
         self.done = False  # the first pass over the repository has finished
 
@@ -55,6 +57,28 @@ class SecretMap:
     def forget(self, path: str) -> None:
         with self._lock:
             self._known.pop(path, None)
+
+    def clean_texts(self, path: str, sha: str, lines: Callable[[], list[str]]) -> frozenset[str] | None:
+        """The texts of the lines of that content that hold no secret (a text that is also a
+        secret line's is left out), or None when it was not scanned. An editor sends mostly
+        lines of the file as it is on disk: those need no scan."""
+        known = self.get(path, sha)
+        if known is None:
+            return None
+        key = (path, sha)
+        with self._lock:
+            hit = self._clean.get(key)
+            if hit is not None:
+                self._clean.move_to_end(key)
+                return hit
+        text = lines()
+        secret = {text[n - 1] for n in known if 0 < n <= len(text)}
+        hit = frozenset(text).difference(secret) | {""}
+        with self._lock:
+            self._clean[key] = hit
+            while len(self._clean) > 32:
+                self._clean.popitem(last=False)
+        return hit
 
     def is_clean(self, path: str, sha: str, lines: Iterable[int]) -> bool:
         """True when ``lines`` of that content are known to hold no secret."""

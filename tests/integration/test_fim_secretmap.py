@@ -91,3 +91,27 @@ def test_a_file_changed_after_its_scan_is_redacted_again(make_repo: MakeRepo, tm
     rec = index.files["pkg/clean.py"]
     assert index.secrets.get("pkg/clean.py", rec.sha) == frozenset({3})
     assert GH_TOKEN not in _sent(_prepare(service, root))
+
+
+def test_the_editors_text_is_scanned_where_it_differs_from_the_clean_file(make_repo: MakeRepo, tmp_path: Path) -> None:
+    """Lines of the file on disk known clean go as they are; the line being typed is scanned on
+    its own; a secret pasted over several lines (a private key) is found because then the whole
+    text is scanned."""
+    root = make_repo(FILES)
+    service = _service(root, tmp_path)
+    text = (root / "app.py").read_text()
+    at = text.index("MARK")
+
+    def prepare(prefix: str, suffix: str) -> Prepared:
+        return service.engine.prepare(Query(prefix=prefix, suffix=suffix, path="app.py"))
+
+    p = prepare(text[:at], text[at + 4:])
+    assert p.request.prefix.endswith("    y = auth()\n    ") and p.redactions >= 1  # pkg/secret.py's only
+    typed = prepare(text[:at] + f"tok = \"{GH_TOKEN}", text[at + 4:])  # the cursor line: one unknown line
+    assert GH_TOKEN not in typed.request.prefix and "[REDACTED:" in typed.request.prefix
+    assert typed.request.prefix.startswith("from pkg.clean import send\n")
+    pasted = prepare(text[:at] + KEY_BLOCK.replace("\n", "\n    "), text[at + 4:])
+    assert "MIIEowIBAAKCAQEA" not in pasted.request.prefix and "[REDACTED:private-key]" in pasted.request.prefix
+    # a clean file's own lines, typed again elsewhere, are not scanned or changed
+    again = prepare(text[:at] + "x = send(1)\n", text[at + 4:])
+    assert again.request.prefix == text[:at] + "x = send(1)\n" and again.redactions == p.redactions
