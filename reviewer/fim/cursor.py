@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from reviewer.errors import InputError
-from reviewer.repo.textio import decode, looks_binary
+from reviewer.repo.textio import OPEN_FLAGS, decode, looks_binary, read_up_to
 
 
 class RequestError(InputError):
@@ -49,7 +49,7 @@ def read_source(root: Path, name: str, max_bytes: int) -> tuple[str, str]:
     """``(repository path, text)`` of a file the cursor may be in."""
     rel, real = repo_path(root, name)
     try:
-        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(real, OPEN_FLAGS)
     except OSError as exc:
         raise RequestError(f"cannot read {rel}: {exc.strerror}", 404 if isinstance(exc, FileNotFoundError) else 403) from exc
     try:
@@ -58,15 +58,7 @@ def read_source(root: Path, name: str, max_bytes: int) -> tuple[str, str]:
             raise RequestError(f"not a regular file: {rel}", 400)
         if st.st_size > max_bytes:
             raise RequestError(f"file too large for completion: {rel} ({st.st_size:,} bytes, limit {max_bytes:,})", 413)
-        chunks = []
-        remaining = max_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
+        data = read_up_to(fd, max_bytes + 1)
     finally:
         os.close(fd)
     if len(data) > max_bytes:

@@ -23,7 +23,7 @@ from reviewer.pack.model import Excluded
 from reviewer.repo import git
 from reviewer.repo.ignore import DefaultIgnores, GlobFilter
 from reviewer.repo.statcache import StatCache
-from reviewer.repo.textio import count_lines, decode, looks_binary
+from reviewer.repo.textio import OPEN_FLAGS, count_lines, decode, looks_binary, read_up_to
 
 Progress = Callable[[str, int, int], None]
 
@@ -241,11 +241,11 @@ _CONTENT_VERDICTS = ("binary", "generated", "minified")  # what only the content
 
 def _read_real(rel: str, real: str, st: os.stat_result, max_bytes: int) -> SourceFile | Excluded:
     try:
-        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(real, OPEN_FLAGS)
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return Excluded(rel, "not-a-regular-file")
-            data = _read_fd(fd, max_bytes + 1)
+            data = read_up_to(fd, max_bytes + 1)
         finally:
             os.close(fd)
     except OSError:
@@ -264,9 +264,9 @@ def _read_real(rel: str, real: str, st: os.stat_result, max_bytes: int) -> Sourc
 def _reread(file: SourceFile) -> str:
     """The text of a file whose hash came from the stat cache, checked against that hash."""
     try:
-        fd = os.open(file.abspath, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(file.abspath, OPEN_FLAGS)
         try:
-            data = _read_fd(fd, file.size + 1)
+            data = read_up_to(fd, file.size + 1)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -274,18 +274,6 @@ def _reread(file: SourceFile) -> str:
     if hashlib.sha256(data).hexdigest() != file.sha256:
         raise InputError(f"{file.path} changed while it was being read", hint="run again once it is saved")
     return decode(data)
-
-
-def _read_fd(fd: int, limit: int) -> bytes:
-    chunks = []
-    remaining = limit
-    while remaining > 0:
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def _classify_text(rel: str, text: str) -> str | None:

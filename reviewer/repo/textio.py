@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import codecs
+import os
+
+# how a repository file is opened: never through a link (its target was checked already), and a
+# FIFO swapped in does not block the open
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 _SNIFF = 8192
 # control characters other than tab, newline, carriage return, form feed and escape
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27)) + b"\x7f"
 _CONTROL_TABLE = bytes.maketrans(b"", b"")
+
+
+def read_up_to(fd: int, limit: int) -> bytes:
+    """At most ``limit`` bytes of an open file (read ``limit`` = the maximum + 1 to tell a file
+    over the maximum)."""
+    chunks = []
+    remaining = limit
+    while remaining > 0:
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def looks_binary(head: bytes) -> bool:
