@@ -12,7 +12,7 @@ from reviewer.index.refs import references
 from reviewer.index.spec import LanguageSpec, load_spec
 
 # Bump when the output of index_text changes for the same input: cached entries are keyed by it.
-INDEXER_VERSION = "1"
+INDEXER_VERSION = "2"
 
 _local = threading.local()
 

@@ -9,6 +9,7 @@ size estimates the budget planner orders its choices by (the exact counts decide
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -36,6 +37,7 @@ class Tags:
     outline_lines: int = 0  # estimate of the outline's kept lines
     outline_chars: int = 0  # estimate of their characters
     has_main: bool = False  # an entry point: ``if __name__ == "__main__"``, ``func main()``, ...
+    top: list[str] = field(default_factory=list)  # the defined names also defined on an unindented line, sorted
 
 
 @cache
@@ -58,12 +60,19 @@ def lexical_tags(path: str, text: str) -> Tags:
         defs = 0
         if regex is not None:
             names: set[str] = set()
-            for groups in regex.findall(text):
-                name = next((g for g in groups if g), None) if isinstance(groups, tuple) else groups
+            top: set[str] = set()
+            for m in regex.finditer(text):
+                name = next((g for g in m.groups() if g), None)
                 if name and name not in spec.keywords:
                     names.add(name)
                     defs += 1
+                    start = m.start()
+                    if start and text[start - 1] != "\n":  # the pattern does not start at the line's start
+                        start = text.rfind("\n", 0, start) + 1
+                    if text[start:start + 1] not in (" ", "\t"):
+                        top.add(name)
             tags.defines = sorted(names)
+            tags.top = sorted(top)
         top = _TOP_LINE.findall(text)
         tags.outline_lines = len(top) + defs + defs // 2  # top-level lines, def headers, elision marks
         tags.outline_chars = sum(map(len, top)) + defs * 40
@@ -81,3 +90,22 @@ def lexical_tags(path: str, text: str) -> Tags:
 def _has_main(language: str | None, text: str) -> bool:
     hint = _MAIN_HINTS.get(language or "")
     return hint is not None and hint in text and bool(_MAIN.search(text))
+
+
+def definers(tags: Iterable[tuple[str, Tags]], *, prefer_top: bool = True) -> dict[str, list[str]]:
+    """Name -> the files that define it, in the given order. When some files define a name on an
+    unindented line (a module's function or class) and others only indented (a method), the name
+    as used elsewhere means the former: ``Mul`` is sympy's class, not the ``Mul`` handler method
+    of four assumption modules. (A stack frame's function, often a method, wants every definer:
+    ``prefer_top=False``.)"""
+    out: dict[str, list[str]] = {}
+    top: dict[str, list[str]] = {}
+    for path, t in tags:
+        for name in t.defines:
+            out.setdefault(name, []).append(path)
+        for name in t.top:
+            top.setdefault(name, []).append(path)
+    for name, owners in top.items() if prefer_top else ():
+        if len(owners) < len(out[name]):
+            out[name] = owners
+    return out

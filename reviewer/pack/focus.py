@@ -19,6 +19,7 @@ from pathlib import Path
 
 from reviewer.errors import InputError
 from reviewer.index.tags import Tags
+from reviewer.index.tags import definers as tag_definers
 from reviewer.pack.lexical import STOPWORDS, build_bm25, joined_terms, query_terms
 from reviewer.pack.roles import role_of
 from reviewer.pack.trace import PathMatcher, parse_trace
@@ -76,11 +77,12 @@ def build_focus(
     if not (trace or query):
         return focus
     definers = _definers(tags)
+    every = _definers(tags, prefer_top=False)  # a frame's function is often a method
     matcher = PathMatcher(paths)
     if trace:
-        _trace_focus(focus, trace, matcher, definers)
+        _trace_focus(focus, trace, matcher, every)
     if query:
-        _query_focus(focus, query, matcher, definers, paths, tags)
+        _query_focus(focus, query, matcher, definers, paths, tags, every)
     # the most important first; ties in path order
     focus.focused.sort(key=lambda p: (-focus.files.get(p, 0.0), p))
     return focus
@@ -103,12 +105,8 @@ def changed_files(root: Path, base: str, is_git: bool) -> list[str]:
     return sorted(set(names))
 
 
-def _definers(tags: Mapping[str, Tags]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for path in sorted(tags):
-        for name in tags[path].defines:
-            out.setdefault(name, []).append(path)
-    return out
+def _definers(tags: Mapping[str, Tags], *, prefer_top: bool = True) -> dict[str, list[str]]:
+    return tag_definers(((path, tags[path]) for path in sorted(tags)), prefer_top=prefer_top)
 
 
 def _trace_focus(
@@ -141,9 +139,10 @@ def _query_focus(
     definers: dict[str, list[str]],
     paths: Sequence[str],
     tags: Mapping[str, Tags],
+    every: dict[str, list[str]],
 ) -> None:
     # a stack trace pasted into the question: its frames, a little less than a --trace
-    _trace_focus(focus, query, matcher, definers, scale=0.7, whole=4, label="trace in the question")
+    _trace_focus(focus, query, matcher, every, scale=0.7, whole=4, label="trace in the question")
     # paths and modules written out
     for written in _PATHLIKE.findall(query):
         path = matcher.match(written)

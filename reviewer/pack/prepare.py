@@ -34,12 +34,12 @@ _FRAME_TOKENS = 40
 
 def _tags_to_json(t: Tags) -> dict[str, Any]:
     return {"l": t.language, "d": "\n".join(t.defines), "r": "\n".join(t.references), "n": t.lines, "c": t.chars,
-            "ol": t.outline_lines, "oc": t.outline_chars, "m": t.has_main}
+            "ol": t.outline_lines, "oc": t.outline_chars, "m": t.has_main, "t": "\n".join(t.top)}
 
 
 def _tags_from_json(d: dict[str, Any]) -> Tags:
     return Tags(d["l"], d["d"].split("\n") if d["d"] else [], d["r"].split("\n") if d["r"] else [], int(d["n"]),
-                int(d["c"]), int(d["ol"]), int(d["oc"]), bool(d["m"]))
+                int(d["c"]), int(d["ol"]), int(d["oc"]), bool(d["m"]), d["t"].split("\n") if d.get("t") else [])
 
 
 def start_counter(settings: Settings) -> Remote:

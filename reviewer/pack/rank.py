@@ -1,7 +1,8 @@
 """Rank files for a task: personalized PageRank over a graph of files.
 
 The graph: an edge A -> B when A uses a name B defines, weighted by how specific the name is
-(a name several files define counts for less in each; private names count for little). With a
+(a name several files define counts for less in each; private names count for little). A name
+some files define at module level and others only as a method means the module-level ones. With a
 focus (a diff, a question, a stack trace) the walk restarts at the focused files and also
 follows edges backwards at a lower weight, so both what the focus uses and what uses it rise.
 Without one it restarts anywhere, entry points more often, which ranks central files first.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewer.index.tags import Tags
+from reviewer.index.tags import definers as tag_definers
 from reviewer.pack.focus import Focus
 from reviewer.pack.roles import ROLE_WEIGHT, is_entry_name, role_of
 
@@ -67,10 +69,8 @@ def build_edges(paths: Sequence[str], tags: Mapping[str, Tags]) -> tuple[np.ndar
     import numpy as np
 
     n = len(paths)
-    definers: dict[str, list[int]] = {}
-    for i, p in enumerate(paths):
-        for name in tags[p].defines:
-            definers.setdefault(name, []).append(i)
+    index = {p: i for i, p in enumerate(paths)}
+    definers = {name: [index[p] for p in owners] for name, owners in tag_definers((p, tags[p]) for p in paths).items()}
     linking = {name: owners for name, owners in definers.items() if len(owners) <= _MAX_DEFINERS and _name_weight(name) > 0}
     name_id = {name: k for k, name in enumerate(sorted(linking))}
     # which file uses which linking name: (file, name id) pairs

@@ -114,3 +114,31 @@ def test_empty_and_unlinked_repositories() -> None:
     files = {"a.txt": "hello\n", "b.txt": "world\n"}
     r = rank_files(sorted(files), tags_of(files))
     assert r.order == ["a.txt", "b.txt"] and r.scores["a.txt"] == r.scores["b.txt"]
+
+
+# ``Mul`` the class, and ``Mul`` the handler method of two other modules (as in sympy's assumptions)
+SHADOWED = {
+    "core/mul.py": "class Mul:\n    def flatten(self, seq):\n        return seq\n",
+    "handlers/order.py": "class AskPositive:\n    def Mul(self, expr):\n        return expr\n",
+    "handlers/sets.py": "class AskReal:\n    def Mul(self, expr):\n        return expr\n    def flatten(self):\n        pass\n",
+    "simplify.py": "from core.mul import Mul\n\ndef simplify(e):\n    return Mul(e, e).flatten(e)\n",
+}
+
+
+def test_a_name_used_elsewhere_means_the_module_level_definition() -> None:
+    tags = tags_of(SHADOWED)
+    assert tags["core/mul.py"].top == ["Mul"] and tags["handlers/order.py"].top == ["AskPositive"]
+    paths = sorted(SHADOWED)
+    src, dst, _ = build_edges(paths, tags)
+    edges = {(paths[a], paths[b]) for a, b in zip(src.tolist(), dst.tolist(), strict=True)}
+    # Mul -> only the class; flatten, a method everywhere, -> every definer
+    assert ("simplify.py", "core/mul.py") in edges and ("simplify.py", "handlers/sets.py") in edges
+    assert ("simplify.py", "handlers/order.py") not in edges
+    focus = build_focus(Path("."), paths, tags, query="`Mul(x, x)` gives the wrong answer", is_git=False)
+    assert focus.focused[0] == "core/mul.py" and "defines Mul" in focus.reasons["core/mul.py"]
+    assert not any(r.startswith("defines Mul") for p in paths[1:] for r in focus.reasons.get(p, []))
+    # a stack frame's function is often a method: there every definer counts
+    trace = 'Traceback (most recent call last):\n  File "simplify.py", line 4, in simplify\n    Mul(e, e)\n'
+    trace += '  File "handlers/order.py", line 3, in Mul\n    return expr\nValueError: no\n'
+    traced = build_focus(Path("."), paths, tags, trace=trace, is_git=False)
+    assert {"handlers/order.py", "handlers/sets.py", "core/mul.py"} <= set(traced.files)
