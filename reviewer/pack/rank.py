@@ -1,12 +1,13 @@
 """Rank files for a task: personalized PageRank over a graph of files.
 
 The graph: an edge A -> B when A uses a name B defines, weighted by how specific the name is
-(a name several files define counts for less in each; private names count for little). A name
-some files define at module level and others only as a method means the module-level ones. With a
-focus (a diff, a question, a stack trace) the walk restarts at the focused files and also
-follows edges backwards at a lower weight, so both what the focus uses and what uses it rise.
-Without one it restarts anywhere, entry points more often, which ranks central files first.
-Tests, docs, examples and data are then lowered unless the task points at them.
+(a name several files define counts for less in each; private names and plain lowercase words
+count for little). A name some files define at module level and others only as a method means
+the module-level ones. With a focus (a diff, a question, a stack trace) the walk restarts at the
+focused files and also follows edges backwards at a lower weight, so both what the focus uses
+and what uses it rise. Without one it restarts anywhere, entry points more often, which ranks
+central files first. Tests, docs, examples and data are then lowered unless the task points at
+them.
 
 PageRank is computed with numpy (power iteration on the edge list; the same fixed point as
 networkx's ``pagerank`` with ``personalization`` and ``dangling`` set to the restart vector)."""
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 DAMPING = 0.85
 _MAX_DEFINERS = 25  # names defined in more files than this are too common to link files
+_WORD_WEIGHT = 0.3  # of a name that is one lowercase word (see _name_weight)
 _BACKWARD = 0.3  # weight of reversed edges when there is a focus
 _FOCUS_SHARE = 0.9  # of the restart mass, on the focus
 
@@ -61,6 +63,10 @@ def _name_weight(name: str) -> float:
         return 0.0
     if name.startswith("_"):
         return 0.2
+    if name.isalpha() and name.islower():
+        # one lowercase word (args, terms, order) is as often an attribute of something else or
+        # a word of a comment as a use of this definition; register_hook or Request say more
+        return _WORD_WEIGHT
     return 1.0
 
 

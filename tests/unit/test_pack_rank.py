@@ -142,3 +142,16 @@ def test_a_name_used_elsewhere_means_the_module_level_definition() -> None:
     trace += '  File "handlers/order.py", line 3, in Mul\n    return expr\nValueError: no\n'
     traced = build_focus(Path("."), paths, tags, trace=trace, is_git=False)
     assert {"handlers/order.py", "handlers/sets.py", "core/mul.py"} <= set(traced.files)
+
+
+def test_a_plain_lowercase_word_links_less_than_a_compound_name() -> None:
+    files = {
+        "poly.py": "class Poly:\n    def terms(self):\n        return []\n",
+        "hooks.py": "def term_list(x):\n    return [x]\n",
+        "user.py": "def f(p):\n    return p.terms(), term_list(p)\n",
+    }
+    paths = sorted(files)
+    src, dst, w = build_edges(paths, tags_of(files))
+    weight = {(paths[a], paths[b]): x for a, b, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True)}
+    # both names are used by one file and defined by one: only how they are written differs
+    assert weight[("user.py", "poly.py")] < 0.5 * weight[("user.py", "hooks.py")]
