@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TypeVar
 
 from reviewer.index.languages import has_tree_sitter, language_for
 from reviewer.index.plain import plain_rows
@@ -24,6 +25,7 @@ _MAIN = re.compile(
 )
 _MAIN_HINTS = {"python": "__main__", "go": "func main", "rust": "fn main", "java": "void main",
                "csharp": "void Main", "c": "int main", "cpp": "int main", "kotlin": "fun main"}
+K = TypeVar("K")
 _TOP_LINE = re.compile(r"^[^\s})\];,].*", re.M)  # an unindented line that is not just closing brackets
 
 
@@ -62,7 +64,7 @@ def lexical_tags(path: str, text: str) -> Tags:
             names: set[str] = set()
             top: set[str] = set()
             for m in regex.finditer(text):
-                name = next((g for g in m.groups() if g), None)
+                name = m[m.lastindex] if m.lastindex else None  # each pattern has one group: the name
                 if name and name not in spec.keywords:
                     names.add(name)
                     defs += 1
@@ -92,20 +94,27 @@ def _has_main(language: str | None, text: str) -> bool:
     return hint is not None and hint in text and bool(_MAIN.search(text))
 
 
-def definers(tags: Iterable[tuple[str, Tags]], *, prefer_top: bool = True) -> dict[str, list[str]]:
-    """Name -> the files that define it, in the given order. When some files define a name on an
+def definers(tags: Iterable[tuple[K, Tags]], *, prefer_top: bool = True) -> dict[str, list[K]]:
+    """Name -> the files (paths, or whatever key is given) that define it, in the given order. When some files define a name on an
     unindented line (a module's function or class) and others only indented (a method), the name
     as used elsewhere means the former: ``Mul`` is sympy's class, not the ``Mul`` handler method
     of four assumption modules. (A stack frame's function, often a method, wants every definer:
     ``prefer_top=False``.)"""
-    out: dict[str, list[str]] = {}
-    top: dict[str, list[str]] = {}
-    for path, t in tags:
+    out: dict[str, list[K]] = {}
+    top: dict[str, list[K]] = {}
+    for key, t in tags:
         for name in t.defines:
-            out.setdefault(name, []).append(path)
-        for name in t.top:
-            top.setdefault(name, []).append(path)
-    for name, owners in top.items() if prefer_top else ():
+            if name in out:
+                out[name].append(key)
+            else:
+                out[name] = [key]
+        if prefer_top:
+            for name in t.top:
+                if name in top:
+                    top[name].append(key)
+                else:
+                    top[name] = [key]
+    for name, owners in top.items():
         if len(owners) < len(out[name]):
             out[name] = owners
     return out
