@@ -25,7 +25,6 @@ _MAIN = re.compile(
 )
 _MAIN_HINTS = {"python": "__main__", "go": "func main", "rust": "fn main", "java": "void main",
                "csharp": "void Main", "c": "int main", "cpp": "int main", "kotlin": "fun main"}
-K = TypeVar("K")
 _TOP_LINE = re.compile(r"^[^\s})\];,].*", re.M)  # an unindented line that is not just closing brackets
 
 
@@ -39,7 +38,7 @@ class Tags:
     outline_lines: int = 0  # estimate of the outline's kept lines
     outline_chars: int = 0  # estimate of their characters
     has_main: bool = False  # an entry point: ``if __name__ == "__main__"``, ``func main()``, ...
-    top: list[str] = field(default_factory=list)  # the defined names also defined on an unindented line, sorted
+    top: list[str] = field(default_factory=list)  # those of ``defines`` defined on an unindented line, sorted
 
 
 @cache
@@ -94,12 +93,15 @@ def _has_main(language: str | None, text: str) -> bool:
     return hint is not None and hint in text and bool(_MAIN.search(text))
 
 
+K = TypeVar("K")
+
+
 def definers(tags: Iterable[tuple[K, Tags]], *, prefer_top: bool = True) -> dict[str, list[K]]:
-    """Name -> the files (paths, or whatever key is given) that define it, in the given order. When some files define a name on an
-    unindented line (a module's function or class) and others only indented (a method), the name
-    as used elsewhere means the former: ``Mul`` is sympy's class, not the ``Mul`` handler method
-    of four assumption modules. (A stack frame's function, often a method, wants every definer:
-    ``prefer_top=False``.)"""
+    """Name -> the files (paths, or any key given with their tags) that define it, in the given
+    order. When some files define a name on an unindented line (a module's function or class)
+    and others only indented (a method), the name as used elsewhere means the former: ``Mul`` is
+    sympy's class, not the ``Mul`` handler method of four assumption modules. (A stack frame's
+    function, often a method, wants every definer: ``prefer_top=False``.)"""
     out: dict[str, list[K]] = {}
     top: dict[str, list[K]] = {}
     for key, t in tags:
