@@ -9,7 +9,7 @@ size estimates the budget planner orders its choices by (the exact counts decide
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TypeVar
@@ -96,27 +96,32 @@ def _has_main(language: str | None, text: str) -> bool:
 K = TypeVar("K")
 
 
-def definers(tags: Iterable[tuple[K, Tags]], *, prefer_top: bool = True) -> dict[str, list[K]]:
+def definers(tags: Sequence[tuple[K, Tags]], *, prefer_top: bool = True) -> dict[str, list[K]]:
     """Name -> the files (paths, or any key given with their tags) that define it, in the given
-    order. When some files define a name on an unindented line (a module's function or class)
-    and others only indented (a method), the name as used elsewhere means the former: ``Mul`` is
-    sympy's class, not the ``Mul`` handler method of four assumption modules. (A stack frame's
-    function, often a method, wants every definer: ``prefer_top=False``.)"""
+    order; with ``prefer_top``, as ``prefer_top_level`` narrows it."""
+    every = _owners(tags, "defines")
+    return prefer_top_level(every, tags) if prefer_top else every
+
+
+def prefer_top_level(every: dict[str, list[K]], tags: Sequence[tuple[K, Tags]]) -> dict[str, list[K]]:
+    """``every`` (a name's definers, as ``definers(tags, prefer_top=False)`` gives them) with each
+    name some files define on an unindented line (a module's function or class) and others only
+    indented (a method) narrowed to the former: the name as used elsewhere means those. ``Mul``
+    is sympy's class, not the ``Mul`` handler method of four assumption modules. (A stack frame's
+    function, often a method, wants every definer.)"""
+    out = dict(every)
+    for name, owners in _owners(tags, "top").items():
+        if len(owners) < len(out[name]):
+            out[name] = owners
+    return out
+
+
+def _owners(tags: Sequence[tuple[K, Tags]], kind: str) -> dict[str, list[K]]:
     out: dict[str, list[K]] = {}
-    top: dict[str, list[K]] = {}
     for key, t in tags:
-        for name in t.defines:
+        for name in getattr(t, kind):
             if name in out:
                 out[name].append(key)
             else:
                 out[name] = [key]
-        if prefer_top:
-            for name in t.top:
-                if name in top:
-                    top[name].append(key)
-                else:
-                    top[name] = [key]
-    for name, owners in top.items():
-        if len(owners) < len(out[name]):
-            out[name] = owners
     return out

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer.errors import InputError
-from reviewer.index.tags import Tags
+from reviewer.index.tags import Tags, prefer_top_level
 from reviewer.index.tags import definers as tag_definers
 from reviewer.pack.lexical import STOPWORDS, build_bm25, joined_terms, query_terms
 from reviewer.pack.roles import role_of
@@ -76,8 +76,9 @@ def build_focus(
                 focus.add(path, 1.0, f"changed since {diff_base}", whole=True)
     if not (trace or query):
         return focus
-    definers = _definers(tags)
-    every = _definers(tags, prefer_top=False)  # a frame's function is often a method
+    items = [(path, tags[path]) for path in sorted(tags)]
+    every = tag_definers(items, prefer_top=False)  # for a frame's function, often a method
+    definers = prefer_top_level(every, items)
     matcher = PathMatcher(paths)
     if trace:
         _trace_focus(focus, trace, matcher, every)
@@ -103,10 +104,6 @@ def changed_files(root: Path, base: str, is_git: bool) -> list[str]:
     new = run_git(root, "ls-files", "--others", "--exclude-standard", "-z", check=False)
     names += [p for p in new.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
     return sorted(set(names))
-
-
-def _definers(tags: Mapping[str, Tags], *, prefer_top: bool = True) -> dict[str, list[str]]:
-    return tag_definers(((path, tags[path]) for path in sorted(tags)), prefer_top=prefer_top)
 
 
 def _trace_focus(

@@ -75,7 +75,7 @@ def build_edges(paths: Sequence[str], tags: Mapping[str, Tags]) -> tuple[np.ndar
     import numpy as np
 
     n = len(paths)
-    definers = tag_definers((i, tags[p]) for i, p in enumerate(paths))
+    definers = tag_definers([(i, tags[p]) for i, p in enumerate(paths)])
     linking = {name: owners for name, owners in definers.items() if len(owners) <= _MAX_DEFINERS and _name_weight(name) > 0}
     name_id = {name: k for k, name in enumerate(sorted(linking))}
     # which file uses which linking name: (file, name id) pairs
