@@ -2,12 +2,14 @@
 reuse from the pack of the commit before.
 
     python bench/prefix_bench.py PATH [--commits 20] [--budget N] [--ref HEAD] [--repomix BIN]
+                                      [--snapshot-every N]
 
 Replays the last ``--commits`` first-parent commits up to ``--ref`` in a detached worktree beside
 the clone (the clone itself is not touched), packs each with the same options, and reports the
 mean share of each pack (bytes and V4 tokens) that is a byte-identical prefix of the previous
-commit's pack. repomix's default output, made the same way, is measured beside it. Not part of
-the test suite.
+commit's pack. repomix's default output, made the same way, is measured beside it. With
+``--snapshot-every N`` the packs use the snapshot layout (``reviewer.pack.snapshot_pack``) and the
+default layout is measured beside it too. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ def main() -> int:
     ap.add_argument("--budget", type=int, default=None)
     ap.add_argument("--ref", default="HEAD")
     ap.add_argument("--repomix", default=os.environ.get("REPOMIX") or shutil.which("repomix") or "")
+    ap.add_argument("--snapshot-every", type=int, default=0, metavar="N")
     args = ap.parse_args()
     repo = Path(args.path).resolve()
     out = subprocess.run(["git", "-C", str(repo), "rev-list", "--first-parent", f"--max-count={args.commits}",
@@ -71,12 +74,16 @@ def main() -> int:
                    capture_output=True)
     repomix = [args.repomix] if args.repomix else (["npx", "-y", "repomix"] if shutil.which("npx") else None)
     ours: list[str] = []
+    plain: list[str] = []
     theirs: list[str] = []
-    settings = Settings(budget=args.budget, cache_dir=str(tmp / "cache"))
+    settings = Settings(budget=args.budget, cache_dir=str(tmp / "cache"), snapshot_every=args.snapshot_every)
+    usual = settings.model_copy(update={"snapshot_every": 0})
     try:
         for c in commits:
             subprocess.run(["git", "-C", str(wt), "checkout", "-q", "--detach", "-f", c], check=True, capture_output=True)
             ours.append(build_pack(wt, settings).text)
+            if args.snapshot_every:
+                plain.append(build_pack(wt, usual).text)
             if repomix:
                 target = tmp / "repomix.xml"
                 proc = subprocess.run([*repomix, str(wt), "-o", str(target), "--quiet"], capture_output=True)
@@ -89,15 +96,22 @@ def main() -> int:
     b, t = shares(ours)
     print(f"repository: {repo.name}, {len(commits)} consecutive commits ending at {commits[-1][:10]}, "
           f"{len(commits) - 1} transitions; pack size {len(ours[-1]) / 1e3:.0f} KB")
-    print(f"{'packer':<12}{'mean bytes':>12}{'mean tokens':>13}{'median':>9}{'min':>8}")
-    print(f"{'reviewer':<12}{statistics.mean(b):>12.1%}{statistics.mean(t):>13.1%}{statistics.median(b):>9.1%}{min(b):>8.1%}")
+    print(f"{'packer':<16}{'mean bytes':>12}{'mean tokens':>13}{'median':>9}{'min':>8}")
+    name = f"snapshot/{args.snapshot_every}" if args.snapshot_every else "reviewer"
+    print(f"{name:<16}{statistics.mean(b):>12.1%}{statistics.mean(t):>13.1%}{statistics.median(b):>9.1%}{min(b):>8.1%}")
+    if plain:
+        pb, pt = shares(plain)
+        print(f"{'reviewer':<16}{statistics.mean(pb):>12.1%}{statistics.mean(pt):>13.1%}{statistics.median(pb):>9.1%}"
+              f"{min(pb):>8.1%}")
     if len(theirs) == len(ours):
         rb, rt = shares(theirs)
-        print(f"{'repomix':<12}{statistics.mean(rb):>12.1%}{statistics.mean(rt):>13.1%}{statistics.median(rb):>9.1%}"
+        print(f"{'repomix':<16}{statistics.mean(rb):>12.1%}{statistics.mean(rt):>13.1%}{statistics.median(rb):>9.1%}"
               f"{min(rb):>8.1%}")
     else:
         print("repomix: not measured (npm/npx missing or it failed)")
-    print("per transition (reviewer bytes):", " ".join(f"{x:.0%}" for x in b))
+    print(f"per transition ({name} bytes):", " ".join(f"{x:.0%}" for x in b))
+    print(f"pack size (last commit): {name} {len(ours[-1].encode()) / 1e3:.0f} KB"
+          + (f", reviewer {len(plain[-1].encode()) / 1e3:.0f} KB" if plain else ""))
     return 0
 
 

@@ -86,6 +86,9 @@ class Settings(BaseModel):
     cache: bool = True
     cache_dir: str | None = None
     cache_max_mb: int = 512
+    # the snapshot layout: the tree at a commit every N first-parent commits, then the commits
+    # since as diffs, so consecutive commits share the snapshot in the provider's cache (0: off)
+    snapshot_every: int = Field(default=0, ge=0)
     # backend
     backend: str | None = None
     model: str | None = None

@@ -55,6 +55,9 @@ def pack_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--exclude", "exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."),
         click.option("--tokenizer", help="Tokenizer to count with (default: deepseek-v4)."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the on-disk index cache."),
+        click.option("--snapshot-every", type=click.IntRange(min=0), metavar="N",
+                     help="Cache-friendly layout: the tree at a commit every N commits, then the commits since as "
+                          "diffs, so runs on the next commits reuse the provider's cached prefix (0: off)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -82,7 +85,7 @@ def backend_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def settings_overrides(opts: dict[str, Any]) -> dict[str, Any]:
     """Flag values as settings overrides (only the flags that were given)."""
     out: dict[str, Any] = {}
-    for key in ("budget", "reserve", "tokenizer", "backend", "model", "base_url", "effort", "timeout", "max_cost", "fail_on"):
+    for key in ("budget", "reserve", "tokenizer", "snapshot_every", "backend", "model", "base_url", "effort", "timeout", "max_cost", "fail_on"):
         if opts.get(key) is not None:
             out[key] = opts[key]
     if opts.get("include"):

@@ -59,6 +59,7 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
         "budget": opts.get("budget"),
         "reserve": opts.get("reserve"),
         "tokenizer": opts.get("tokenizer"),
+        "snapshot_every": opts.get("snapshot_every"),
         "style": style,
     }
     if opts.get("include"):

@@ -35,6 +35,7 @@ def pack_stats(pack: Pack, elapsed: float, output: str | None) -> dict[str, Any]
         "secrets_redacted": len(pack.secrets),
         "secrets": [{"path": s.path, "line": s.line, "type": s.kind} for s in pack.secrets],
         "heaviest_dirs": [{"dir": d, "tokens": n} for d, n in sorted(dirs.items(), key=lambda kv: (-kv[1], kv[0]))[:8]],
+        "notes": list(pack.notes),
         "output": output,
         "seconds": round(elapsed, 3),
     }
@@ -63,6 +64,8 @@ def print_summary(console: Console, pack: Pack, stats: dict[str, Any]) -> None:
         table.add_row("secrets", f"[yellow]{len(pack.secrets)} redacted[/]: {shown}{more}")
     else:
         table.add_row("secrets", "none found")
+    for note in pack.notes:
+        table.add_row("note", escape(note))
     table.add_row("output", escape(stats["output"] or "stdout"))
     table.add_row("time", f"{stats['seconds']:.2f} s")
     console.print(table)

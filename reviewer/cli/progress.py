@@ -16,6 +16,7 @@ _LABELS = {
     "index": "Indexing",
     "rank": "Ranking",
     "fit": "Fitting the budget",
+    "snapshot": "Packing the snapshot",
     "render": "Rendering",
     "analyze": "Running analyzers",
     "answer": "Receiving the answer",

@@ -47,6 +47,8 @@ class Pack:
     files: list[PackedFile] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
     secrets: list[SecretHit] = field(default_factory=list)
+    blocks: tuple[int, int] = (0, 0)  # where the file blocks are in ``text`` (start, end)
+    notes: list[str] = field(default_factory=list)  # what the user should know about this pack
 
     def file(self, path: str) -> PackedFile | None:
         for f in self.files:

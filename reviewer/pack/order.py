@@ -37,20 +37,20 @@ class History:
     changed: dict[str, float] = field(default_factory=dict)  # path -> change weight within the window
 
 
-def head_commit(root: Path) -> tuple[str, int]:
-    proc = run_git(root, "log", "-1", "--format=%H %ct", "HEAD", check=False)
+def head_commit(root: Path, rev: str = "HEAD") -> tuple[str, int]:
+    proc = run_git(root, "log", "-1", "--format=%H %ct", rev, check=False)
     parts = proc.stdout.decode().split()
     if proc.returncode != 0 or len(parts) != 2:
         return "", 0
     return parts[0], int(parts[1])
 
 
-def read_history(root: Path, is_git: bool) -> History:
-    """When each file last changed on the first-parent line of HEAD within the window, and
-    which files have uncommitted changes (their time is ``UNCOMMITTED``)."""
+def read_history(root: Path, is_git: bool, rev: str = "HEAD") -> History:
+    """When each file last changed on the first-parent line of ``rev`` within the window, and,
+    for HEAD, which files have uncommitted changes (their time is ``UNCOMMITTED``)."""
     if not is_git:
         return History()
-    head, when = head_commit(root)
+    head, when = head_commit(root, rev)
     changed: dict[str, float] = {}
     since = 0
     if head:
@@ -59,11 +59,13 @@ def read_history(root: Path, is_git: bool) -> History:
         try:
             proc = run_git(
                 root, "log", "--first-parent", "-m", "--name-only", "-z", "--no-renames",
-                "--format=format:%x01%ct", f"--since={since}", "HEAD", "--", check=False, timeout=60,
+                "--format=format:%x01%ct", f"--since={since}", head, "--", check=False, timeout=60,
             )
             changed = parse_log(proc.stdout.decode("utf-8", "surrogateescape"), since)
         except InputError:
             changed = {}
+    if rev != "HEAD":
+        return History(head, since, changed)
     status = run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", check=False)
     for entry in status.stdout.decode("utf-8", "surrogateescape").split("\0"):
         if len(entry) > 3:

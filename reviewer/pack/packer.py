@@ -26,7 +26,7 @@ from reviewer.index.outline import outline_text
 from reviewer.pack.fit import Selection, fit_budget
 from reviewer.pack.focus import build_focus, changed_files
 from reviewer.pack.model import Pack, PackedFile, Tier
-from reviewer.pack.order import order_files, read_history
+from reviewer.pack.order import History, order_files, read_history
 from reviewer.pack.prepare import Workbench, start_counter
 from reviewer.pack.rank import Ranking, rank_files
 from reviewer.pack.render import Renderer, get_renderer, render_tree
@@ -49,7 +49,18 @@ def build_pack(
     query: str | None = None,
     trace: str | None = None,
     progress: Progress | None = None,
+    history: History | None = None,
 ) -> Pack:
+    """Pack ``root`` within the budget (see the module's docstring). ``history``: the git history
+    to order by, when it is not the tree's own (a snapshot written out of git's objects)."""
+    notes: list[str] = []
+    if settings.snapshot_every:
+        from reviewer.pack.snapshot_pack import build_snapshot_pack
+
+        layered = build_snapshot_pack(root, settings, diff_base=diff_base, query=query, trace=trace,
+                                      progress=progress, notes=notes)
+        if layered is not None:
+            return layered
     with IndexCache(settings) as cache, WorkerPool() as pool, ExitStack() as stack:
         counter = None
         if cache.is_empty() and pool.max_workers > 1 and _looks_big(root):
@@ -60,7 +71,7 @@ def build_pack(
         scanned = scan(root, settings, progress)
         if not scanned.files:
             raise InputError(f"no text files to pack in {root}", hint=_why_empty(scanned))
-        history = _Background(read_history, scanned.root, scanned.is_git)
+        history_job = _Background(read_history, scanned.root, scanned.is_git) if history is None else None
         renderer = get_renderer(settings.style)
         budget = default_budget(settings)
         paths = [f.path for f in scanned.files]
@@ -90,8 +101,8 @@ def build_pack(
         assert ranking is not None
         fixed = frame.exact()
         shown = [p for p in paths if selection.tiers[p] != "listed"]
-        ordered = order_files(shown, history.result(), [p for p in ranking.focused if p in set(shown)],
-                              selection.costs)
+        ordered = order_files(shown, history_job.result() if history_job else history,
+                              [p for p in ranking.focused if p in set(shown)], selection.costs)
         blocks = "".join(bench.blocks[(p, selection.tiers[p])][0] for p in ordered)
         document = frame.header + blocks + frame.tree + frame.footer
         files = _packed_files(paths, bench, ranking, selection)
@@ -106,6 +117,8 @@ def build_pack(
         files=files,
         excluded=list(scanned.excluded),
         secrets=secrets,
+        blocks=(len(frame.header), len(frame.header) + len(blocks)),
+        notes=notes,
     )
 
 

@@ -78,6 +78,10 @@ class Renderer:
     def footer(self) -> str:
         raise NotImplementedError
 
+    def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
+        """The commits after a snapshot, ``(id, subject, diff)`` each, oldest first."""
+        raise NotImplementedError
+
     def block(self, block: Block, body_tokens: int) -> str:
         text = body(block)
         return self.head(block, body_tokens, text) + text + self.tail(block, text)
@@ -113,6 +117,19 @@ class XmlRenderer(Renderer):
     def footer(self) -> str:
         return "</repository>\n"
 
+    def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
+        out = [
+            f'<changes since="{since[:12]}">\n'
+            f"<legend>The files above are as of commit {since[:12]}. Each <commit> below came after it on "
+            "this branch, oldest first, as a unified diff against the commit before it: the current code is "
+            "the files above with every diff applied in order. A <file> after this element holds that file's "
+            "current text whole.</legend>\n"
+        ]
+        for commit, subject, diff in commits:
+            out.append(f'<commit id="{commit[:12]}" subject="{_attr(subject)}">\n{diff}</commit>\n')
+        out.append("</changes>\n")
+        return "".join(out)
+
 
 class MarkdownRenderer(Renderer):
     style = "markdown"
@@ -143,6 +160,19 @@ class MarkdownRenderer(Renderer):
 
     def footer(self) -> str:
         return "End of repository.\n"
+
+    def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
+        out = [
+            f"## Changes since commit {since[:12]}\n\n"
+            f"The files above are as of commit {since[:12]}. Each commit below came after it on this branch, "
+            "oldest first, as a unified diff against the commit before it: the current code is the files "
+            "above with every diff applied in order. A file section after the changes holds that file's "
+            "current text whole.\n\n"
+        ]
+        for commit, subject, diff in commits:
+            fence = _fence(diff)
+            out.append(f"### Commit {commit[:12]}: {subject}\n\n{fence}diff\n{diff}{fence}\n\n")
+        return "".join(out)
 
 
 def _fence(text: str) -> str:

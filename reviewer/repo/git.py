@@ -25,10 +25,15 @@ def git_env() -> dict[str, str]:
     return env
 
 
+def git_command(root: Path, *args: str) -> list[str]:
+    """The argument vector of a git command run in ``root`` with the fixed configuration."""
+    return ["git", *_SAFE_CONFIG, "-C", str(root), *args]
+
+
 def run_git(root: Path, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
     try:
         proc = subprocess.run(
-            ["git", *_SAFE_CONFIG, "-C", str(root), *args],
+            git_command(root, *args),
             capture_output=True,
             env=git_env(),
             timeout=timeout,

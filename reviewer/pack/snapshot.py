@@ -1,0 +1,243 @@
+"""The git side of the snapshot layout (``--snapshot-every N``): which commit the snapshot is
+taken at, that commit's tree on disk, and the commits since it as diffs.
+
+The snapshot commit is a fixed point of the history, not of the clock: on the first-parent line
+of HEAD, the newest commit whose depth (commits from the root) is a multiple of N. Every commit
+until the next multiple shares it, so their packs share the snapshot as a prefix byte for byte.
+Smaller steps (N/2, N/4, ... 1) are the fall-backs when the commits since do not fit; step 1 is
+HEAD itself. A shallow clone does not know its depth: no snapshot there.
+
+The tree is written from git's objects (``ls-tree`` + ``cat-file --batch``): regular files only,
+no links, nothing outside the directory, never a checkout of the user's clone. It is kept in the
+cache directory (a few of the most recently used commits) so the next run reads it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from reviewer.config import Settings
+from reviewer.errors import InputError
+from reviewer.index.cache import default_cache_dir
+from reviewer.pack.model import SecretHit
+from reviewer.repo.git import git_command, git_env, run_git
+from reviewer.security.secrets import redact
+
+KEEP_TREES = 4  # snapshot trees kept in the cache directory
+_STALE_SECONDS = 3600  # a tree is evicted only when unused this long (another run may be reading it)
+_DIFF_HEAD = "diff --git a/"
+
+
+class NoSnapshot(Exception):
+    """The snapshot layout does not apply here; the message says why."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    commit: str
+    behind: int  # first-parent commits from this one to HEAD (0: HEAD itself)
+
+
+def anchors(root: Path, every: int) -> list[Anchor]:
+    """Snapshot commits to try, the preferred first: depth rounded down to a multiple of
+    ``every``, then of every/2, every/4, ... down to HEAD itself."""
+    if every < 1:
+        raise NoSnapshot("no snapshot step")
+    shallow = run_git(root, "rev-parse", "--is-shallow-repository", check=False)
+    if shallow.stdout.strip() == b"true":
+        raise NoSnapshot("the clone is shallow, so commit depths are unknown (fetch the full history)")
+    count = run_git(root, "rev-list", "--first-parent", "--count", "HEAD", check=False)
+    if count.returncode != 0 or not count.stdout.strip().isdigit():
+        raise NoSnapshot("the repository has no commits")
+    depth = int(count.stdout) - 1
+    behinds: list[int] = []
+    step = every
+    while True:
+        behind = depth - (depth // step) * step
+        if behind not in behinds:
+            behinds.append(behind)
+        if step == 1:
+            break
+        step = max(1, step // 2)
+    out = run_git(root, "rev-parse", *(f"HEAD~{b}" for b in behinds)).stdout.decode().split()
+    return [Anchor(c, b) for c, b in zip(out, behinds, strict=True)]
+
+
+# -- the tree at a commit ------------------------------------------------------------------------
+
+
+@contextmanager
+def snapshot_tree(root: Path, commit: str, settings: Settings) -> Iterator[Path]:
+    """A directory named like ``root`` holding the regular files of ``commit``'s tree."""
+    name = root.name or "repository"
+    if not settings.cache:
+        with tempfile.TemporaryDirectory(prefix="reviewer-snapshot-") as tmp:
+            _write_tree(root, commit, Path(tmp) / name, settings.max_file_bytes)
+            yield Path(tmp) / name
+        return
+    base = default_cache_dir(settings) / "snapshots"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = hashlib.sha256(f"{commit}\0{name}\0{settings.max_file_bytes}".encode("utf-8", "surrogateescape"))
+    home = base / key.hexdigest()[:32]
+    if not home.is_dir():
+        tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=base))
+        try:
+            _write_tree(root, commit, tmp / name, settings.max_file_bytes)
+            try:
+                os.rename(tmp, home)
+            except OSError:
+                if not home.is_dir():  # not a lost race with another run: a real failure
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    os.utime(home)
+    _evict(base, keep=home)
+    yield home / name
+
+
+def _evict(base: Path, keep: Path) -> None:
+    now = time.time()
+    trees = []
+    for entry in base.iterdir():
+        try:
+            trees.append((entry.stat().st_mtime, entry))
+        except OSError:
+            continue
+    trees.sort(reverse=True)
+    for when, entry in trees[KEEP_TREES:]:
+        if entry != keep and now - when > _STALE_SECONDS:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def safe_relpath(path: str) -> PurePosixPath | None:
+    """``path`` as a relative path that stays inside the directory, or None."""
+    p = PurePosixPath(path)
+    if p.is_absolute() or not p.parts or any(part in ("", ".", "..", ".git") for part in p.parts):
+        return None
+    return p
+
+
+def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
+    # relative to ``root`` (which may be a directory inside the repository), like the scan
+    listing = run_git(root, "ls-tree", "-r", "-z", "-l", commit, timeout=300).stdout
+    wanted: list[tuple[str, PurePosixPath]] = []
+    for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) != 4 or parts[0] not in ("100644", "100755") or not parts[3].isdigit():
+            continue  # links, submodules
+        rel = safe_relpath(path)
+        if rel is not None and int(parts[3]) <= max_bytes:
+            wanted.append((parts[2], rel))
+    target.mkdir(parents=True)
+    if not wanted:
+        return
+    proc = subprocess.Popen(
+        git_command(root, "cat-file", "--batch"),
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write("".join(f"{sha}\n" for sha, _ in wanted).encode())
+        proc.stdin.close()
+        for _, rel in wanted:
+            head = proc.stdout.readline().split()
+            if len(head) != 3 or head[1] != b"blob":
+                raise InputError(f"git cat-file could not read {rel} at {commit[:12]}")
+            data = proc.stdout.read(int(head[2]))
+            proc.stdout.read(1)  # the newline after each object
+            dest = target.joinpath(*rel.parts)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(dest, "xb") as fh:
+                fh.write(data)
+    finally:
+        proc.stdout.close()
+        proc.wait(timeout=60)
+
+
+# -- the commits since ---------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """One first-parent commit after the snapshot: its diff, limited to the files a pack may show."""
+
+    commit: str
+    subject: str
+    diff: str  # redacted
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Changes:
+    commits: list[Change] = field(default_factory=list)
+    secrets: list[SecretHit] = field(default_factory=list)
+
+    @property
+    def paths(self) -> set[str]:
+        return {p for c in self.commits for p in c.paths}
+
+
+def read_changes(root: Path, since: str, keep: Callable[[str], bool], redact_secrets: bool = True) -> Changes:
+    """The first-parent commits after ``since`` up to HEAD, oldest first, each as a unified diff
+    against its first parent, with only the files ``keep`` accepts (no renames, no binary
+    content). A path git had to quote is dropped rather than guessed."""
+    out = run_git(
+        root, "log", "--first-parent", "-m", "--reverse", "-p", "--no-renames", "--no-color", "--no-ext-diff",
+        "--no-textconv", "--relative", "--format=%x01%H%x02%s", f"{since}..HEAD", "--", timeout=300,
+    ).stdout.decode("utf-8", "surrogateescape")
+    changes = Changes()
+    for record in out.split("\x01")[1:]:
+        head, _, diff = record.partition("\n")
+        commit, _, subject = head.partition("\x02")
+        change = Change(commit.strip(), _one_line(subject), "")
+        kept: list[str] = []
+        for section in _sections(diff):
+            path = _section_path(section)
+            if path is None or not keep(path):
+                continue
+            if redact_secrets:
+                clean = redact(path, section)
+                changes.secrets += [SecretHit(path, 0, h.kind) for h in clean.hits]
+                section = clean.text
+            kept.append(section if section.endswith("\n") else section + "\n")
+            change.paths.append(path)
+        change.diff = "".join(kept)
+        if redact_secrets:
+            change.subject = redact("commit message", change.subject).text
+        changes.commits.append(change)
+    return changes
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
+
+
+def _sections(diff: str) -> list[str]:
+    starts = [m.start() for m in re.finditer(r"^diff --git ", diff, flags=re.M)]
+    if not starts:
+        return []  # an empty commit, or a merge that changed nothing on this side
+    return [diff[a:b] for a, b in zip(starts, [*starts[1:], len(diff)], strict=True)]
+
+
+def _section_path(section: str) -> str | None:
+    """The path of ``diff --git a/P b/P`` (without renames both are the same path)."""
+    line = section.partition("\n")[0]
+    rest = line[len(_DIFF_HEAD):] if line.startswith(_DIFF_HEAD) else ""
+    n = (len(rest) - 3) // 2
+    path = rest[:n]
+    if n < 1 or rest != f"{path} b/{path}" or safe_relpath(path) is None:
+        return None  # quoted by git (control characters, quotes) or not one path: not guessed
+    return path

@@ -1,0 +1,202 @@
+"""The snapshot layout (``--snapshot-every N``): a pack whose bulk stays byte-identical from one
+commit to the next, so the provider's prefix cache keeps serving it.
+
+    header | the file blocks of the snapshot: the tree at a fixed commit (``reviewer.pack.snapshot``),
+             packed as usual with the same query or trace |
+    the commits since that commit, oldest first, as diffs |
+    the current text of the task's files (``--diff``) and of files with uncommitted changes |
+    the directory tree as it is now | footer
+
+A new commit only appends a diff, until the snapshot moves on (every N commits). The cost is
+that the model reads older text plus diffs, and that the snapshot is ranked without the diff's
+focus (the diff's files come whole after it). The snapshot gets ``SNAPSHOT_SHARE`` of the budget;
+when the rest cannot hold what follows it, a later snapshot commit is tried (N/2, N/4, ...), and
+when none fits, the repository is packed as usual and a note says so. The total is exact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from reviewer.config import Settings
+from reviewer.errors import InputError
+from reviewer.index.languages import language_for
+from reviewer.pack.focus import changed_files
+from reviewer.pack.model import Pack, PackedFile, SecretHit
+from reviewer.pack.order import read_history
+from reviewer.pack.render import Block, Renderer, body, get_renderer, number_lines, render_tree
+from reviewer.pack.snapshot import Anchor, Changes, NoSnapshot, anchors, read_changes, snapshot_tree
+from reviewer.pack.tokens import Tokenizer, get_tokenizer
+from reviewer.repo import git
+from reviewer.repo.scan import ScanResult, resolve_root, scan
+from reviewer.security.secrets import redact
+
+Progress = Callable[[str, int, int], None]
+
+SNAPSHOT_SHARE = 0.875
+
+
+def build_snapshot_pack(
+    root: Path, settings: Settings, *, diff_base: str | None, query: str | None, trace: str | None,
+    progress: Progress | None, notes: list[str],
+) -> Pack | None:
+    """The pack in the snapshot layout, or None (with a note) when it does not apply."""
+    from reviewer.pack.packer import build_pack, default_budget
+
+    root = resolve_root(root)
+    if not git.is_work_tree(root):
+        notes.append("--snapshot-every needs a git repository: packed as usual")
+        return None
+    try:
+        candidates = anchors(root, settings.snapshot_every)
+    except NoSnapshot as exc:
+        notes.append(f"--snapshot-every: {exc}: packed as usual")
+        return None
+    budget = default_budget(settings)
+    current = scan(root, settings, progress)
+    if not current.files:
+        return None  # the usual path says why
+    renderer = get_renderer(settings.style)
+    tok = get_tokenizer(settings.tokenizer)
+    now = _Current(current, renderer, tok, settings.redact_secrets)
+    task = set(changed_files(root, diff_base, True)) if diff_base else set()
+    now.add(sorted((task | _uncommitted(root)) & set(now.files)))
+    header, footer = renderer.header(root.name or "repository", {}), renderer.footer()
+    fixed = tok.count(header) + tok.count(footer) + now.tokens
+    plain = settings.model_copy(update={"snapshot_every": 0, "budget": max(1, int(budget * SNAPSHOT_SHARE))})
+    for anchor in candidates:
+        if progress is not None:
+            progress("snapshot", 0, 1)
+        try:
+            with snapshot_tree(root, anchor.commit, settings) as tree_dir:
+                snap = build_pack(tree_dir, plain, query=query, trace=trace,
+                                  history=read_history(root, True, rev=anchor.commit))
+        except InputError:
+            continue  # e.g. no text files at that commit, or a budget too small for its tree
+        if progress is not None:
+            progress("snapshot", 1, 1)
+        allowed = set(now.files) | {f.path for f in snap.files}
+        changes = read_changes(root, anchor.commit, allowed.__contains__, settings.redact_secrets)
+        log = renderer.changes(anchor.commit, [(c.commit, c.subject, c.diff) for c in changes.commits]) \
+            if changes.commits else ""
+        room = budget - fixed - sum(f.tokens for f in snap.files) - tok.count(log)
+        tree = _tree_within(renderer, tok, sorted(now.files), room)
+        if tree is None:
+            continue
+        blocks = snap.text[slice(*snap.blocks)]
+        text = header + blocks + log + now.text + tree[0] + footer
+        return Pack(
+            root=root.name or "repository",
+            text=text,
+            total_tokens=budget - room + tree[1],
+            budget=budget,
+            tokenizer=tok.name,
+            style=renderer.style,
+            files=_files(now, snap, changes, anchor),
+            excluded=list(current.excluded),
+            secrets=_unique([*snap.secrets, *changes.secrets, *now.secrets]),
+            blocks=(len(header), len(header) + len(blocks)),
+            notes=[*notes, _note(anchor, changes)],
+        )
+    notes.append("--snapshot-every: the snapshot and the commits since it do not fit the budget: packed as usual")
+    return None
+
+
+class _Current:
+    """The tree as it is now, and the blocks of the files shown with their current text."""
+
+    def __init__(self, scanned: ScanResult, renderer: Renderer, tok: Tokenizer, redact_secrets: bool) -> None:
+        self.files = {f.path: f for f in scanned.files}
+        self.renderer, self.tok, self.redact = renderer, tok, redact_secrets
+        self.shown: dict[str, tuple[str, int]] = {}  # path -> (redacted text, block tokens)
+        self.secrets: list[SecretHit] = []
+        self.text = ""
+        self.tokens = 0
+
+    def add(self, paths: list[str]) -> None:
+        for path in paths:
+            source = self.files[path]
+            text = source.text
+            if self.redact:
+                clean = redact(path, text)
+                text = clean.text
+                self.secrets += clean.hits
+            block = Block(path, "full", source.lines, number_lines(text), language_for(path))
+            n = self.tok.count(body(block))
+            rendered = self.renderer.block(block, n)
+            tokens = self.tok.count(rendered)
+            self.shown[path] = (text, tokens)
+            self.text += rendered
+            self.tokens += tokens
+
+    def redacted(self, path: str) -> str:
+        text = self.files[path].text
+        return redact(path, text).text if self.redact else text
+
+
+def _uncommitted(root: Path) -> set[str]:
+    """Files with uncommitted changes, and untracked ones (relative to ``root``)."""
+    proc = git.run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", ".",
+                       check=False)
+    prefix = git.run_git(root, "rev-parse", "--show-prefix", check=False).stdout.decode().strip()
+    out = set()
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if len(entry) > 3 and entry[3:].startswith(prefix):
+            out.add(entry[3 + len(prefix):])
+    return out
+
+
+def _tree_within(renderer: Renderer, tok: Tokenizer, paths: list[str], room: int) -> tuple[str, int] | None:
+    """The directory tree, collapsed as far as needed to fit ``room`` tokens; None if even the
+    most collapsed one does not."""
+    for depth in (None, 2, 1, 0):
+        tree = renderer.tree(render_tree(paths, collapse_below=depth))
+        n = tok.count(tree)
+        if n <= room:
+            return tree, n
+    return None
+
+
+def _files(now: _Current, snap: Pack, changes: Changes, anchor: Anchor) -> list[PackedFile]:
+    """What the model was shown of each file as it is now: a file untouched since the snapshot as
+    the snapshot shows it; a changed one whole when shown whole now or in the snapshot (the diffs
+    bring it up to date) or added since (its diffs hold all of it), else as the snapshot shows it."""
+    before = {f.path: f for f in snap.files}
+    touched = changes.paths
+    out = []
+    for path, source in sorted(now.files.items()):
+        old = before.get(path)
+        if path in now.shown:
+            text, tokens = now.shown[path]
+            out.append(PackedFile(path, "full", text, tokens, source.lines, language_for(path),
+                                  "current text after the changes", old.rank if old else 0.0))
+        elif old is not None and path not in touched:
+            out.append(old)
+        elif path in touched and (old is None or old.tier == "full"):
+            why = "added after the snapshot: whole in its diffs" if old is None else \
+                f"{old.reason}; changed after the snapshot (diffs follow it)"
+            out.append(PackedFile(path, "full", now.redacted(path), old.tokens if old else 0, source.lines,
+                                  language_for(path), why, old.rank if old else 0.0))
+        elif old is not None:
+            out.append(PackedFile(path, old.tier, old.text, old.tokens, source.lines, old.language,
+                                  f"{old.reason}; changed after the snapshot (diffs follow it)", old.rank))
+        else:
+            out.append(PackedFile(path, "listed", "", 0, source.lines, language_for(path), "not in the snapshot"))
+    return out
+
+
+def _unique(hits: list[SecretHit]) -> list[SecretHit]:
+    seen: set[tuple[str, int, str]] = set()
+    out = []
+    for h in hits:
+        if (h.path, h.line, h.kind) not in seen:
+            seen.add((h.path, h.line, h.kind))
+            out.append(h)
+    return out
+
+
+def _note(anchor: Anchor, changes: Changes) -> str:
+    if not anchor.behind:
+        return f"snapshot at HEAD ({anchor.commit[:12]}): the next commits will append to it"
+    return (f"snapshot at {anchor.commit[:12]}, {anchor.behind} commit(s) before HEAD; "
+            f"{len(changes.paths)} file(s) changed since, shown as diffs after it")
