@@ -122,7 +122,7 @@ def _evict(base: Path, keep: Path) -> None:
 def safe_relpath(path: str) -> PurePosixPath | None:
     """``path`` as a relative path that stays inside the directory, or None."""
     p = PurePosixPath(path)
-    if p.is_absolute() or not p.parts or any(part in ("", ".", "..", ".git") for part in p.parts):
+    if p.is_absolute() or not p.parts or any(part in ("", ".", "..") or part.lower() == ".git" for part in p.parts):
         return None
     return p
 

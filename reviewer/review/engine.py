@@ -186,6 +186,7 @@ def _result_for(pack: Pack, backend: Backend | None) -> ReviewResult:
         files_listed=[f.path for f in pack.files if f.tier == "listed"],
         backend=backend.name if backend else None,
         chunks=1,
+        notes=list(pack.notes),
     )
 
 

@@ -389,3 +389,22 @@ def test_an_error_event_mid_stream_is_retried(repo: Path, server: FakeOpenAI) ->
     server.script(Reply(content=answer(finding()), stream_error="CUDA out of memory"), Reply(content=answer(finding())))
     result = review(repo, settings_for(repo, server, stream=True))
     assert len(result.findings) == 1 and result.usage.retries == 1
+
+
+def test_snapshot_layout_grounds_findings_in_the_current_code(repo: Path, server: FakeOpenAI) -> None:
+    # the snapshot (every 4 commits: the first one) holds the old app.py; a commit since moves the
+    # SQL line from 5 to 56 and the model is sent that commit as a diff
+    from tests.conftest import git
+
+    levels = "".join(f"LEVEL_{i} = {i}\n" for i in range(50))
+    (repo / "app.py").write_text(APP.replace("import sqlite3\n", f"import sqlite3\nimport logging\n{levels}"))
+    git(repo, "commit", "-q", "-am", "add logging", date="2024-02-01T00:00:00Z")
+    current = finding(start_line=56, end_line=56, title="SQL injection, current line")
+    stale = finding(path="app.py", start_line=5, end_line=5, title="SQL injection, stale line")
+    server.script(Reply(content=answer(current, stale)))
+    result = review(repo, settings_for(repo, server, snapshot_every=4))
+    sent = json.dumps(server.chat_requests()[0].body)
+    assert "<changes since=" in sent and "+import logging" in sent
+    assert any("snapshot at " in n and "1 commit(s) before HEAD" in n for n in result.notes)
+    assert [f.title for f in result.findings] == ["SQL injection, current line"]
+    assert [(d.title, d.reason) for d in result.dropped] == [("SQL injection, stale line", "evidence-far-from-lines")]
