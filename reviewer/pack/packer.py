@@ -10,6 +10,7 @@ content hash (``reviewer.index.cache``), so a second run reads instead of recomp
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import threading
 from collections.abc import Callable
@@ -103,7 +104,8 @@ def build_pack(
         shown = [p for p in paths if selection.tiers[p] != "listed"]
         ordered = order_files(shown, history_job.result() if history_job else history,
                               [p for p in ranking.focused if p in set(shown)], selection.costs)
-        blocks = "".join(bench.blocks[(p, selection.tiers[p])][0] for p in ordered)
+        parts = [bench.blocks[(p, selection.tiers[p])][0] for p in ordered]
+        blocks = "".join(parts)
         document = frame.header + blocks + frame.tree + frame.footer
         files = _packed_files(paths, bench, ranking, selection)
         secrets = bench.secrets({p: selection.tiers[p] for p in shown})
@@ -118,6 +120,7 @@ def build_pack(
         excluded=list(scanned.excluded),
         secrets=secrets,
         blocks=(len(frame.header), len(frame.header) + len(blocks)),
+        block_order=list(zip(ordered, itertools.accumulate(len(b) for b in parts), strict=True)),
         notes=notes,
     )
 

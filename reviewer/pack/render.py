@@ -121,9 +121,9 @@ class XmlRenderer(Renderer):
         out = [
             f'<changes since="{since[:12]}">\n'
             f"<legend>The files above are as of commit {since[:12]}. Each <commit> below came after it on "
-            "this branch, oldest first, as a unified diff against the commit before it: the current code is "
-            "the files above with every diff applied in order. A <file> after this element holds that file's "
-            "current text whole.</legend>\n"
+            "this branch, oldest first, as a unified diff against the commit before it; applied in order, "
+            "they bring the files above to the last of them. Files after this element are as of that last "
+            "commit, and a <file> after the last <changes> holds that file's current text whole.</legend>\n"
         ]
         for commit, subject, diff in commits:
             out.append(f'<commit id="{commit[:12]}" subject="{_attr(subject)}">\n{diff}</commit>\n')
@@ -165,9 +165,9 @@ class MarkdownRenderer(Renderer):
         out = [
             f"## Changes since commit {since[:12]}\n\n"
             f"The files above are as of commit {since[:12]}. Each commit below came after it on this branch, "
-            "oldest first, as a unified diff against the commit before it: the current code is the files "
-            "above with every diff applied in order. A file section after the changes holds that file's "
-            "current text whole.\n\n"
+            "oldest first, as a unified diff against the commit before it; applied in order, they bring the "
+            "files above to the last of them. Files after this section are as of that last commit, and a file "
+            "section after the last changes holds that file's current text whole.\n\n"
         ]
         for commit, subject, diff in commits:
             fence = _fence(diff)

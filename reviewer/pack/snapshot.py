@@ -4,8 +4,10 @@ taken at, that commit's tree on disk, and the commits since it as diffs.
 The snapshot commit is a fixed point of the history, not of the clock: on the first-parent line
 of HEAD, the newest commit whose depth (commits from the root) is a multiple of N. Every commit
 until the next multiple shares it, so their packs share the snapshot as a prefix byte for byte.
-Smaller steps (N/2, N/4, ... 1) are the fall-backs when the commits since do not fit; step 1 is
-HEAD itself. A shallow clone does not know its depth: no snapshot there.
+When the snapshot moves on, almost every file has changed somewhere in N commits, so a second,
+older layer keeps the files untouched longest as of a multiple of 8N: only every eighth move
+rewrites the whole pack. Smaller steps (N/2, N/4, ... 1) are the fall-backs when the commits
+since do not fit; step 1 is HEAD itself. A shallow clone does not know its depth: no snapshot.
 
 The tree is written from git's objects (``ls-tree`` + ``cat-file --batch``): regular files only,
 no links, nothing outside the directory, never a checkout of the user's clone. It is kept in the
@@ -33,6 +35,7 @@ from reviewer.pack.model import SecretHit
 from reviewer.repo.git import git_command, git_env, run_git
 from reviewer.security.secrets import redact
 
+COARSE = 8  # the first layer of a two-layer snapshot moves every COARSE steps
 KEEP_TREES = 4  # snapshot trees kept in the cache directory
 _STALE_SECONDS = 3600  # a tree is evicted only when unused this long (another run may be reading it)
 _DIFF_HEAD = "diff --git a/"
@@ -48,9 +51,20 @@ class Anchor:
     behind: int  # first-parent commits from this one to HEAD (0: HEAD itself)
 
 
-def anchors(root: Path, every: int) -> list[Anchor]:
-    """Snapshot commits to try, the preferred first: depth rounded down to a multiple of
-    ``every``, then of every/2, every/4, ... down to HEAD itself."""
+@dataclass(frozen=True)
+class Plan:
+    """Where the snapshot is taken. With ``base``, in two layers: the files untouched longest as
+    of ``base`` (every ``COARSE`` steps), the others as of ``top``; a step then keeps the first
+    layer and its diffs, and only a coarse step rewrites everything."""
+
+    top: Anchor
+    base: Anchor | None = None
+
+
+def plans(root: Path, every: int) -> list[Plan]:
+    """Snapshot plans to try, the preferred first: two layers (depth rounded down to a multiple of
+    ``COARSE * every`` and of ``every``), then one layer at a multiple of every, every/2, ...
+    down to HEAD itself."""
     if every < 1:
         raise NoSnapshot("no snapshot step")
     shallow = run_git(root, "rev-parse", "--is-shallow-repository", check=False)
@@ -60,17 +74,15 @@ def anchors(root: Path, every: int) -> list[Anchor]:
     if count.returncode != 0 or not count.stdout.strip().isdigit():
         raise NoSnapshot("the repository has no commits")
     depth = int(count.stdout) - 1
-    behinds: list[int] = []
-    step = every
-    while True:
-        behind = depth - (depth // step) * step
-        if behind not in behinds:
-            behinds.append(behind)
-        if step == 1:
-            break
-        step = max(1, step // 2)
+    steps = [every * COARSE, every]
+    while steps[-1] > 1:
+        steps.append(max(1, steps[-1] // 2))
+    behinds = list(dict.fromkeys(depth % step for step in steps))
     out = run_git(root, "rev-parse", *(f"HEAD~{b}" for b in behinds)).stdout.decode().split()
-    return [Anchor(c, b) for c, b in zip(out, behinds, strict=True)]
+    at = {b: Anchor(c, b) for c, b in zip(out, behinds, strict=True)}
+    coarse, fine = at[depth % steps[0]], at[depth % steps[1]]
+    singles = [Plan(at[b]) for b in behinds if b <= fine.behind]
+    return ([Plan(fine, coarse)] if coarse != fine else []) + singles
 
 
 # -- the tree at a commit ------------------------------------------------------------------------
@@ -190,13 +202,15 @@ class Changes:
         return {p for c in self.commits for p in c.paths}
 
 
-def read_changes(root: Path, since: str, keep: Callable[[str], bool], redact_secrets: bool = True) -> Changes:
-    """The first-parent commits after ``since`` up to HEAD, oldest first, each as a unified diff
+def read_changes(
+    root: Path, since: str, keep: Callable[[str], bool], redact_secrets: bool = True, until: str = "HEAD"
+) -> Changes:
+    """The first-parent commits after ``since`` up to ``until``, oldest first, each as a unified diff
     against its first parent, with only the files ``keep`` accepts (no renames, no binary
     content). A path git had to quote is dropped rather than guessed."""
     out = run_git(
         root, "log", "--first-parent", "-m", "--reverse", "-p", "--no-renames", "--no-color", "--no-ext-diff",
-        "--no-textconv", "--relative", "--format=%x01%H%x02%s", f"{since}..HEAD", "--", timeout=300,
+        "--no-textconv", "--relative", "--format=%x01%H%x02%s", f"{since}..{until}", "--", timeout=300,
     ).stdout.decode("utf-8", "surrogateescape")
     changes = Changes()
     for record in out.split("\x01")[1:]:

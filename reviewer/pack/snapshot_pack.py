@@ -25,7 +25,7 @@ from reviewer.pack.focus import changed_files
 from reviewer.pack.model import Pack, PackedFile, SecretHit
 from reviewer.pack.order import read_history
 from reviewer.pack.render import Block, Renderer, body, get_renderer, number_lines, render_tree
-from reviewer.pack.snapshot import Anchor, Changes, NoSnapshot, anchors, read_changes, snapshot_tree
+from reviewer.pack.snapshot import Anchor, Changes, NoSnapshot, Plan, plans, read_changes, snapshot_tree
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo import git
 from reviewer.repo.scan import ScanResult, resolve_root, scan
@@ -34,6 +34,7 @@ from reviewer.security.secrets import redact
 Progress = Callable[[str, int, int], None]
 
 SNAPSHOT_SHARE = 0.875
+BASE_SHARE = 0.75  # of a two-layer snapshot's block tokens, from the older commit
 
 
 def build_snapshot_pack(
@@ -41,14 +42,14 @@ def build_snapshot_pack(
     progress: Progress | None, notes: list[str],
 ) -> Pack | None:
     """The pack in the snapshot layout, or None (with a note) when it does not apply."""
-    from reviewer.pack.packer import build_pack, default_budget
+    from reviewer.pack.packer import default_budget
 
     root = resolve_root(root)
     if not git.is_work_tree(root):
         notes.append("--snapshot-every needs a git repository: packed as usual")
         return None
     try:
-        candidates = anchors(root, settings.snapshot_every)
+        candidates = plans(root, settings.snapshot_every)
     except NoSnapshot as exc:
         notes.append(f"--snapshot-every: {exc}: packed as usual")
         return None
@@ -64,27 +65,20 @@ def build_snapshot_pack(
     header, footer = renderer.header(root.name or "repository", {}), renderer.footer()
     fixed = tok.count(header) + tok.count(footer) + now.tokens
     plain = settings.model_copy(update={"snapshot_every": 0, "budget": max(1, int(budget * SNAPSHOT_SHARE))})
-    for anchor in candidates:
+    for plan in candidates:
         if progress is not None:
             progress("snapshot", 0, 1)
         try:
-            with snapshot_tree(root, anchor.commit, settings) as tree_dir:
-                snap = build_pack(tree_dir, plain, query=query, trace=trace,
-                                  history=read_history(root, True, rev=anchor.commit))
+            layers = _Layers(root, plan, plain, query, trace, now, renderer)
         except InputError:
             continue  # e.g. no text files at that commit, or a budget too small for its tree
         if progress is not None:
             progress("snapshot", 1, 1)
-        allowed = set(now.files) | {f.path for f in snap.files}
-        changes = read_changes(root, anchor.commit, allowed.__contains__, settings.redact_secrets)
-        log = renderer.changes(anchor.commit, [(c.commit, c.subject, c.diff) for c in changes.commits]) \
-            if changes.commits else ""
-        room = budget - fixed - sum(f.tokens for f in snap.files) - tok.count(log)
+        room = budget - fixed - layers.tokens(tok)
         tree = _tree_within(renderer, tok, sorted(now.files), room)
         if tree is None:
             continue
-        blocks = snap.text[slice(*snap.blocks)]
-        text = header + blocks + log + now.text + tree[0] + footer
+        text = header + layers.text + now.text + tree[0] + footer
         return Pack(
             root=root.name or "repository",
             text=text,
@@ -92,14 +86,101 @@ def build_snapshot_pack(
             budget=budget,
             tokenizer=tok.name,
             style=renderer.style,
-            files=_files(now, snap, changes, anchor),
+            files=_files(now, layers.before, layers.touched),
             excluded=list(current.excluded),
-            secrets=_unique([*snap.secrets, *changes.secrets, *now.secrets]),
-            blocks=(len(header), len(header) + len(blocks)),
-            notes=[*notes, _note(anchor, changes)],
+            secrets=_unique([*layers.secrets, *now.secrets]),
+            blocks=(len(header), len(header) + len(layers.text)),
+            notes=[*notes, layers.note()],
         )
     notes.append("--snapshot-every: the snapshot and the commits since it do not fit the budget: packed as usual")
     return None
+
+
+def _snapshot(root: Path, anchor: Anchor, settings: Settings, query: str | None, trace: str | None) -> Pack:
+    from reviewer.pack.packer import build_pack
+
+    with snapshot_tree(root, anchor.commit, settings) as tree_dir:
+        return build_pack(tree_dir, settings, query=query, trace=trace,
+                          history=read_history(root, True, rev=anchor.commit))
+
+
+def _split(pack: Pack, share: float) -> tuple[list[str], int]:
+    """The leading blocks of ``pack`` that hold ``share`` of its block tokens, and where they end."""
+    tokens = {f.path: f.tokens for f in pack.files}
+    limit = share * sum(tokens.values())
+    taken, used, end = [], 0, 0
+    for path, stop in pack.block_order:
+        if used + tokens[path] > limit:
+            break
+        taken.append(path)
+        used += tokens[path]
+        end = stop
+    return taken, end
+
+
+class _Layers:
+    """The snapshot's file blocks and the diffs after them, for one plan: with two layers, the
+    base's leading blocks (``BASE_SHARE`` of its tokens: the files untouched longest) and their
+    diffs up to the top commit, then the top's blocks of every other file; then the diffs from the
+    top commit to HEAD."""
+
+    def __init__(self, root: Path, plan: Plan, settings: Settings, query: str | None, trace: str | None,
+                 now: _Current, renderer: Renderer) -> None:
+        self.plan = plan
+        parts: list[str] = []
+        self.before: dict[str, PackedFile] = {}
+        self.secrets: list[SecretHit] = []
+        self.counted: list[int] = []  # block tokens already known
+        self.logs: list[str] = []
+        self.touched: set[str] = set()
+        kept: set[str] = set()
+        if plan.base is not None:
+            base = _snapshot(root, plan.base, settings, query, trace)
+            first, end = _split(base, BASE_SHARE)
+            kept = set(first)
+            parts.append(base.text[base.blocks[0]:base.blocks[0] + end])
+            self._take(base, kept)
+            older = read_changes(root, plan.base.commit, kept.__contains__, settings.redact_secrets,
+                                 until=plan.top.commit)
+            parts.append(self._log(renderer, plan.base.commit, older))
+        top = _snapshot(root, plan.top, settings, query, trace)
+        start = 0
+        for path, stop in top.block_order:
+            if path not in kept:
+                parts.append(top.text[top.blocks[0] + start:top.blocks[0] + stop])
+            start = stop
+        self._take(top, {f.path for f in top.files} - kept)
+        allowed = set(now.files) | set(self.before)
+        self.changes = read_changes(root, plan.top.commit, allowed.__contains__, settings.redact_secrets)
+        parts.append(self._log(renderer, plan.top.commit, self.changes))
+        self.text = "".join(parts)
+
+    def _take(self, pack: Pack, paths: set[str]) -> None:
+        for f in pack.files:
+            if f.path in paths:
+                self.before[f.path] = f
+                self.counted.append(f.tokens)
+        self.secrets += [h for h in pack.secrets if h.path in paths]
+
+    def _log(self, renderer: Renderer, since: str, changes: Changes) -> str:
+        self.touched |= changes.paths
+        self.secrets += changes.secrets
+        log = renderer.changes(since, [(c.commit, c.subject, c.diff) for c in changes.commits]) if changes.commits else ""
+        self.logs.append(log)
+        return log
+
+    def tokens(self, tok: Tokenizer) -> int:
+        return sum(self.counted) + sum(tok.count(log) for log in self.logs if log)
+
+    def note(self) -> str:
+        top = self.plan.top
+        where = "HEAD" if not top.behind else f"{top.commit[:12]}, {top.behind} commit(s) before HEAD"
+        if self.plan.base is not None:
+            base = self.plan.base
+            where = (f"{base.commit[:12]} ({base.behind} commit(s) before HEAD) for the files untouched longest, "
+                     f"{where} for the rest")
+        changed = f"; {len(self.touched)} file(s) changed since, shown as diffs" if self.touched else ""
+        return f"snapshot at {where}{changed}"
 
 
 class _Current:
@@ -157,12 +238,10 @@ def _tree_within(renderer: Renderer, tok: Tokenizer, paths: list[str], room: int
     return None
 
 
-def _files(now: _Current, snap: Pack, changes: Changes, anchor: Anchor) -> list[PackedFile]:
+def _files(now: _Current, before: dict[str, PackedFile], touched: set[str]) -> list[PackedFile]:
     """What the model was shown of each file as it is now: a file untouched since the snapshot as
     the snapshot shows it; a changed one whole when shown whole now or in the snapshot (the diffs
     bring it up to date) or added since (its diffs hold all of it), else as the snapshot shows it."""
-    before = {f.path: f for f in snap.files}
-    touched = changes.paths
     out = []
     for path, source in sorted(now.files.items()):
         old = before.get(path)
@@ -195,8 +274,3 @@ def _unique(hits: list[SecretHit]) -> list[SecretHit]:
     return out
 
 
-def _note(anchor: Anchor, changes: Changes) -> str:
-    if not anchor.behind:
-        return f"snapshot at HEAD ({anchor.commit[:12]}): the next commits will append to it"
-    return (f"snapshot at {anchor.commit[:12]}, {anchor.behind} commit(s) before HEAD; "
-            f"{len(changes.paths)} file(s) changed since, shown as diffs after it")

@@ -68,15 +68,44 @@ def test_next_commits_append_to_the_snapshot(make_repo: MakeRepo, tmp_path: Path
     assert last.text.count("<commit ") == 3 and "+def added_09():" in last.text
     assert "snapshot at " in last.notes[-1] and "3 commit(s) before HEAD" in last.notes[-1]
     # the snapshot holds the old text; what the review checks findings against is the current one
-    assert "def added_05" not in last.text[slice(*last.blocks)]
+    assert "def added_05" not in last.text[: last.text.index("<changes")]
     lines = line_reader(root, last)("pkg/mod_05.py")
     assert lines is not None and "def added_05():" in lines
     assert last.file("pkg/mod_05.py").tier == "full"  # type: ignore[union-attr]
-    # depth 4: the snapshot moves to HEAD and the diffs are gone
+    # depth 4: the snapshot moves to HEAD for all but the files untouched longest, which stay as
+    # they were at depth 0, with their diffs
     commit(root, {"pkg/mod_01.py": "x = 1\n"}, "rewrite mod_01", 9)
     moved = build_pack(root, settings(tmp_path))
     exact(moved)
-    assert "<changes" not in moved.text and "snapshot at HEAD" in moved.notes[-1]
+    assert "(4 commit(s) before HEAD) for the files untouched longest, HEAD for the rest" in moved.notes[-1]
+    assert moved.text.count("<changes since=") == 1 and "\n1| x = 1\n" in moved.text
+    # the older layer is the first three quarters of the snapshot before: kept as it was
+    assert shared(last.text, moved.text) >= moved.text.index("<changes since=") > 0.6 * len(moved.text)
+
+
+def test_two_layers_keep_the_stable_files_when_the_snapshot_moves(make_repo: MakeRepo, tmp_path: Path) -> None:
+    # every 2 commits, and the older layer every 16: at depths 17-21 the files untouched longest
+    # come from depth 16 and the rest from the latest even depth
+    root = make_repo(project(24))
+    packs = {}
+    for depth in range(1, 22):
+        path = f"pkg/mod_{depth % 24:02d}.py"
+        commit(root, {path: (root / path).read_text() + f"\nSTEP_{depth} = {depth}\n"}, f"step {depth}", depth)
+        if depth >= 17:
+            packs[depth] = build_pack(root, settings(tmp_path, snapshot_every=2))
+            exact(packs[depth])
+    assert "snapshot at " in packs[19].notes[-1] and "1 commit(s) before HEAD for the rest" in packs[19].notes[-1]
+    assert "(3 commit(s) before HEAD) for the files untouched longest" in packs[19].notes[-1]
+    assert packs[19].text.count("<changes since=") == 2
+    # the top layer moves from depth 18 to 20: the older layer and its diffs stay
+    kept = shared(packs[19].text, packs[20].text)
+    older = packs[19].text.index("</changes>")
+    assert kept > older and kept / len(packs[20].text) > 0.5
+    # every commit is in the pack once it is after the older layer, and the current lines are
+    for depth in (17, 18, 19, 20, 21):
+        assert f"+STEP_{depth} = {depth}" in packs[21].text
+    lines = line_reader(root, packs[21])("pkg/mod_17.py")
+    assert lines is not None and "STEP_17 = 17" in lines
 
 
 def test_diffs_are_filtered_redacted_and_escaped(make_repo: MakeRepo, tmp_path: Path) -> None:
@@ -124,10 +153,12 @@ def test_snapshot_tree_holds_regular_files_only(make_repo: MakeRepo, tmp_path: P
     exact(pack)
     assert "OUTSIDE THE ROOT" not in pack.text
     assert "1 commit(s) before HEAD" in pack.notes[-1]
+    # two trees (depth 0 for the files untouched longest, depth 2 with the links for the rest)
     trees = list((tmp_path / "cache" / "snapshots").glob("*/" + root.name))
-    assert len(trees) == 1 and (trees[0] / "pkg" / "core.py").is_file()
-    assert not (trees[0] / "escape.txt").exists() and not (trees[0] / "inside.py").exists()
-    assert not any(p.is_symlink() for p in trees[0].rglob("*"))
+    assert len(trees) == 2 and all((t / "pkg" / "core.py").is_file() for t in trees)
+    for t in trees:
+        assert not (t / "escape.txt").exists() and not (t / "inside.py").exists()
+        assert not any(p.is_symlink() for p in t.rglob("*"))
 
 
 def test_task_files_and_uncommitted_ones_come_whole_after_the_diffs(make_repo: MakeRepo, tmp_path: Path) -> None:
