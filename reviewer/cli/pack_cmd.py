@@ -52,6 +52,8 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
       reviewer pack . --diff main --explain     the branch's changes whole first, and why
       reviewer pack . --query "login fails after password reset" --budget 128000
       reviewer pack . --trace crash.txt        the files and functions of a stack trace first
+      reviewer pack . --snapshot-every 64      for runs on every commit: a fixed snapshot plus
+                                               the commits since, so the provider's cache hits
     """
     root = resolve_root(path)
     style = style or None

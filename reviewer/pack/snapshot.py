@@ -90,31 +90,40 @@ def plans(root: Path, every: int) -> list[Plan]:
 
 @contextmanager
 def snapshot_tree(root: Path, commit: str, settings: Settings) -> Iterator[Path]:
-    """A directory named like ``root`` holding the regular files of ``commit``'s tree."""
+    """A directory named like ``root`` holding the regular files of ``commit``'s tree: kept in
+    the cache directory, or a temporary one with ``--no-cache`` or when the cache is not writable."""
     name = root.name or "repository"
-    if not settings.cache:
-        with tempfile.TemporaryDirectory(prefix="reviewer-snapshot-") as tmp:
-            _write_tree(root, commit, Path(tmp) / name, settings.max_file_bytes)
-            yield Path(tmp) / name
+    kept = _kept_tree(root, commit, name, settings) if settings.cache else None
+    if kept is not None:
+        yield kept
         return
+    with tempfile.TemporaryDirectory(prefix="reviewer-snapshot-") as tmp:
+        _write_tree(root, commit, Path(tmp) / name, settings.max_file_bytes)
+        yield Path(tmp) / name
+
+
+def _kept_tree(root: Path, commit: str, name: str, settings: Settings) -> Path | None:
     base = default_cache_dir(settings) / "snapshots"
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = hashlib.sha256(f"{commit}\0{name}\0{settings.max_file_bytes}".encode("utf-8", "surrogateescape"))
     home = base / key.hexdigest()[:32]
-    if not home.is_dir():
-        tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=base))
-        try:
-            _write_tree(root, commit, tmp / name, settings.max_file_bytes)
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not home.is_dir():
+            tmp = Path(tempfile.mkdtemp(prefix=".part-", dir=base))
             try:
-                os.rename(tmp, home)
-            except OSError:
-                if not home.is_dir():  # not a lost race with another run: a real failure
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    os.utime(home)
-    _evict(base, keep=home)
-    yield home / name
+                _write_tree(root, commit, tmp / name, settings.max_file_bytes)
+                try:
+                    os.rename(tmp, home)
+                except OSError:
+                    if not home.is_dir():  # not a lost race with another run: a real failure
+                        raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        os.utime(home)
+        _evict(base, keep=home)
+    except OSError:
+        return None
+    return home / name
 
 
 def _evict(base: Path, keep: Path) -> None:

@@ -234,3 +234,14 @@ def test_cli_flag_and_note(make_repo: MakeRepo, tmp_path: Path) -> None:
     stats = json.loads(out.stdout)
     assert any("1 commit(s) before HEAD" in n for n in stats["notes"])
     assert "<changes since=" in (tmp_path / "p.xml").read_text()
+
+
+def test_unwritable_cache_directory(make_repo: MakeRepo, tmp_path: Path) -> None:
+    # a cache "directory" that is a file: nothing can be written below it (as root too)
+    root = make_repo(project(4))
+    commit(root, {"pkg/mod_01.py": "e = 5\n"}, "one", 2)
+    reference = build_pack(root, settings(tmp_path, cache=False)).text
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    pack = build_pack(root, settings(tmp_path, cache_dir=str(blocked)))
+    assert pack.text == reference and "1 commit(s) before HEAD" in pack.notes[-1]
