@@ -47,7 +47,8 @@ class Pack:
     files: list[PackedFile] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
     secrets: list[SecretHit] = field(default_factory=list)
-    blocks: tuple[int, int] = (0, 0)  # where the file blocks are in ``text`` (start, end)
+    # where the file blocks are in ``text`` (start, end); in the snapshot layout, with the diffs among them
+    blocks: tuple[int, int] = (0, 0)
     # the shown files in block order, each with where its block ends (relative to ``blocks[0]``)
     block_order: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the user should know about this pack

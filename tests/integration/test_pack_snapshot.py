@@ -77,7 +77,7 @@ def test_next_commits_append_to_the_snapshot(make_repo: MakeRepo, tmp_path: Path
     commit(root, {"pkg/mod_01.py": "x = 1\n"}, "rewrite mod_01", 9)
     moved = build_pack(root, settings(tmp_path))
     exact(moved)
-    assert "(4 commit(s) before HEAD) for the files untouched longest, HEAD for the rest" in moved.notes[-1]
+    assert "(4 commit(s) before HEAD) for the steadiest files, HEAD for the rest" in moved.notes[-1]
     assert moved.text.count("<changes since=") == 1 and "\n1| x = 1\n" in moved.text
     # the older layer is the first half of the snapshot before: kept as it was
     assert shared(last.text, moved.text) >= moved.text.index("<changes since=") > 0.4 * len(moved.text)
@@ -95,7 +95,7 @@ def test_two_layers_keep_the_stable_files_when_the_snapshot_moves(make_repo: Mak
             packs[depth] = build_pack(root, settings(tmp_path, snapshot_every=2))
             exact(packs[depth])
     assert "snapshot at " in packs[19].notes[-1] and "1 commit(s) before HEAD for the rest" in packs[19].notes[-1]
-    assert "(3 commit(s) before HEAD) for the files untouched longest" in packs[19].notes[-1]
+    assert "(3 commit(s) before HEAD) for the steadiest files" in packs[19].notes[-1]
     assert packs[19].text.count("<changes since=") == 2
     # the top layer moves from depth 18 to 20: the older layer and its diffs stay
     kept = shared(packs[19].text, packs[20].text)
@@ -153,7 +153,7 @@ def test_snapshot_tree_holds_regular_files_only(make_repo: MakeRepo, tmp_path: P
     exact(pack)
     assert "OUTSIDE THE ROOT" not in pack.text
     assert "1 commit(s) before HEAD" in pack.notes[-1]
-    # two trees (depth 0 for the files untouched longest, depth 2 with the links for the rest)
+    # two trees (depth 0 for the steadiest files, depth 2 with the links for the rest)
     trees = list((tmp_path / "cache" / "snapshots").glob("*/" + root.name))
     assert len(trees) == 2 and all((t / "pkg" / "core.py").is_file() for t in trees)
     for t in trees:
@@ -245,3 +245,12 @@ def test_unwritable_cache_directory(make_repo: MakeRepo, tmp_path: Path) -> None
     blocked.write_text("")
     pack = build_pack(root, settings(tmp_path, cache_dir=str(blocked)))
     assert pack.text == reference and "1 commit(s) before HEAD" in pack.notes[-1]
+
+
+def test_markdown_style(make_repo: MakeRepo, tmp_path: Path) -> None:
+    root = make_repo(project(4))
+    commit(root, {"pkg/mod_01.py": "f = 6\n```\nfenced\n"}, "one", 2)
+    pack = build_pack(root, settings(tmp_path, style="markdown"))
+    exact(pack)
+    assert "## Changes since commit " in pack.text and "### Commit " in pack.text
+    assert "````diff\ndiff --git a/pkg/mod_01.py b/pkg/mod_01.py" in pack.text  # a fence longer than the diff's
