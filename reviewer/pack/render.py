@@ -78,9 +78,18 @@ class Renderer:
     def footer(self) -> str:
         raise NotImplementedError
 
+    def changes_head(self, since: str) -> str:
+        raise NotImplementedError
+
+    def commit(self, commit: str, subject: str, diff: str) -> str:
+        raise NotImplementedError
+
+    def changes_tail(self) -> str:
+        raise NotImplementedError
+
     def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
         """The commits after a snapshot, ``(id, subject, diff)`` each, oldest first."""
-        raise NotImplementedError
+        return self.changes_head(since) + "".join(self.commit(*c) for c in commits) + self.changes_tail()
 
     def block(self, block: Block, body_tokens: int) -> str:
         text = body(block)
@@ -117,18 +126,20 @@ class XmlRenderer(Renderer):
     def footer(self) -> str:
         return "</repository>\n"
 
-    def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
-        out = [
+    def changes_head(self, since: str) -> str:
+        return (
             f'<changes since="{since[:12]}">\n'
             f"<legend>The files above are as of commit {since[:12]}. Each <commit> below came after it on "
             "this branch, oldest first, as a unified diff against the commit before it; applied in order, "
             "they bring the files above to the last of them. Files after this element are as of that last "
             "commit, and a <file> after the last <changes> holds that file's current text whole.</legend>\n"
-        ]
-        for commit, subject, diff in commits:
-            out.append(f'<commit id="{commit[:12]}" subject="{_attr(subject)}">\n{diff}</commit>\n')
-        out.append("</changes>\n")
-        return "".join(out)
+        )
+
+    def commit(self, commit: str, subject: str, diff: str) -> str:
+        return f'<commit id="{commit[:12]}" subject="{_attr(subject)}">\n{diff}</commit>\n'
+
+    def changes_tail(self) -> str:
+        return "</changes>\n"
 
 
 class MarkdownRenderer(Renderer):
@@ -161,18 +172,21 @@ class MarkdownRenderer(Renderer):
     def footer(self) -> str:
         return "End of repository.\n"
 
-    def changes(self, since: str, commits: Sequence[tuple[str, str, str]]) -> str:
-        out = [
+    def changes_head(self, since: str) -> str:
+        return (
             f"## Changes since commit {since[:12]}\n\n"
             f"The files above are as of commit {since[:12]}. Each commit below came after it on this branch, "
             "oldest first, as a unified diff against the commit before it; applied in order, they bring the "
             "files above to the last of them. Files after this section are as of that last commit, and a file "
             "section after the last changes holds that file's current text whole.\n\n"
-        ]
-        for commit, subject, diff in commits:
-            fence = _fence(diff)
-            out.append(f"### Commit {commit[:12]}: {subject}\n\n{fence}diff\n{diff}{fence}\n\n")
-        return "".join(out)
+        )
+
+    def commit(self, commit: str, subject: str, diff: str) -> str:
+        fence = _fence(diff)
+        return f"### Commit {commit[:12]}: {subject}\n\n{fence}diff\n{diff}{fence}\n\n"
+
+    def changes_tail(self) -> str:
+        return ""
 
 
 def _fence(text: str) -> str:
