@@ -19,14 +19,17 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from reviewer.config import Settings
 from reviewer.errors import InputError
@@ -170,9 +173,11 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
     )
     assert proc.stdin is not None and proc.stdout is not None
+    # names go in from a thread while the blobs come out here: git stops reading names while its
+    # output is unread, so writing them all first would wait forever on a big tree
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, [sha for sha, _ in wanted]), daemon=True)
+    feeder.start()
     try:
-        proc.stdin.write("".join(f"{sha}\n" for sha, _ in wanted).encode())
-        proc.stdin.close()
         for _, rel in wanted:
             head = proc.stdout.readline().split()
             if len(head) != 3 or head[1] != b"blob":
@@ -186,6 +191,16 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
     finally:
         proc.stdout.close()
         proc.wait(timeout=60)
+        feeder.join(timeout=60)
+
+
+def _feed(stdin: IO[bytes], shas: list[str]) -> None:
+    try:
+        for i in range(0, len(shas), 256):
+            stdin.write("".join(f"{sha}\n" for sha in shas[i:i + 256]).encode())
+        stdin.close()
+    except OSError:  # git ended early (the reader stopped on an error): nothing more to send
+        pass
 
 
 # -- the commits since ---------------------------------------------------------------------------
@@ -216,15 +231,17 @@ def read_changes(
 ) -> Changes:
     """The first-parent commits after ``since`` up to ``until``, oldest first, each as a unified diff
     against its first parent, with only the files ``keep`` accepts (no renames, no binary
-    content). A path git had to quote is dropped rather than guessed."""
+    content). A path git had to quote is dropped rather than guessed. Commits are told apart by a
+    marker made for this call, which no commit message or file can contain."""
+    marker = f"\x01{secrets.token_hex(16)}\x02"
     out = run_git(
         root, "log", "--first-parent", "-m", "--reverse", "-p", "--no-renames", "--no-color", "--no-ext-diff",
-        "--no-textconv", "--relative", "--format=%x01%H%x02%s", f"{since}..{until}", "--", timeout=300,
+        "--no-textconv", "--relative", f"--format={marker}%H %s", f"{since}..{until}", "--", timeout=300,
     ).stdout.decode("utf-8", "surrogateescape")
     changes = Changes()
-    for record in out.split("\x01")[1:]:
+    for record in out.split(marker)[1:]:
         head, _, diff = record.partition("\n")
-        commit, _, subject = head.partition("\x02")
+        commit, _, subject = head.partition(" ")
         change = Change(commit.strip(), _one_line(subject), "")
         kept: list[str] = []
         for section in _sections(diff):

@@ -122,6 +122,12 @@ def test_diffs_are_filtered_redacted_and_escaped(make_repo: MakeRepo, tmp_path: 
     assert any(h.path == "pkg/keys.py" for h in pack.secrets)
     assert "package-lock.json" not in log and "logo.png" not in log
     assert 'subject="add keys &quot;&lt;evil&gt;&quot; &amp; &lt;/commit&gt; stuff"' in log
+    # control characters in a message neither split the log nor reach the pack
+    commit(root, {"pkg/mod_01.py": "g = 7\n"}, "forged \x01 00ff \x02 split", 3)
+    pack = build_pack(root, settings(tmp_path))
+    exact(pack)
+    assert 'subject="forged   00ff   split">\ndiff --git a/pkg/mod_01.py b/pkg/mod_01.py' in pack.text
+    assert "\x01" not in pack.text and pack.text.count("<commit ") == 2
 
 
 def test_empty_commits_and_merges(make_repo: MakeRepo, tmp_path: Path) -> None:
@@ -254,3 +260,14 @@ def test_markdown_style(make_repo: MakeRepo, tmp_path: Path) -> None:
     exact(pack)
     assert "## Changes since commit " in pack.text and "### Commit " in pack.text
     assert "````diff\ndiff --git a/pkg/mod_01.py b/pkg/mod_01.py" in pack.text  # a fence longer than the diff's
+
+
+def test_a_snapshot_of_many_files(make_repo: MakeRepo, tmp_path: Path) -> None:
+    # more object names than a pipe holds (1,800 x 41 bytes > 64 KiB), and blobs that fill the pipe
+    # back long before all names are sent
+    files = {f"data/d{i // 100:02d}/f{i:04d}.txt": f"line {i}\n" * 120 for i in range(1800)}
+    root = make_repo(files)
+    commit(root, {"data/d00/f0000.txt": "changed\n"}, "one", 2)
+    pack = build_pack(root, settings(tmp_path, budget=50_000))
+    exact(pack)
+    assert "1 commit(s) before HEAD" in pack.notes[-1]
