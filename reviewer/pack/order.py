@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer.errors import InputError
-from reviewer.repo.git import run_git
+from reviewer.repo.git import run_git, uncommitted
 
 WINDOW_DAYS = 365
 STEP_DAYS = 30
@@ -66,10 +66,8 @@ def read_history(root: Path, is_git: bool, rev: str = "HEAD") -> History:
             changed = {}
     if rev != "HEAD":
         return History(head, since, changed)
-    status = run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", check=False)
-    for entry in status.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        if len(entry) > 3:
-            changed[entry[3:]] = UNCOMMITTED
+    for path in uncommitted(root):
+        changed[path] = UNCOMMITTED
     return History(head, since, changed)
 
 

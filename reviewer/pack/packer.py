@@ -30,7 +30,7 @@ from reviewer.pack.model import Pack, PackedFile, Tier
 from reviewer.pack.order import History, order_files, read_history
 from reviewer.pack.prepare import Workbench, start_counter
 from reviewer.pack.rank import Ranking, rank_files
-from reviewer.pack.render import Renderer, get_renderer, render_tree
+from reviewer.pack.render import TREE_COLLAPSE, Renderer, get_renderer, render_tree
 from reviewer.repo.scan import ScanResult, scan
 
 Progress = Callable[[str, int, int], None]
@@ -219,7 +219,7 @@ class _Frame:
         if self.tokens is None:
             fixed = self.bench.count_texts([self.header, self.tree, self.footer])
             if sum(fixed) > self.budget:
-                for depth in (2, 1, 0):
+                for depth in TREE_COLLAPSE:
                     self.tree = self.renderer.tree(render_tree(self.paths, collapse_below=depth))
                     fixed[1] = self.bench.count_texts([self.tree])[0]
                     if sum(fixed) <= self.budget:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from reviewer.repo.textio import split_lines
 
 ELISION = "⋮"
+TREE_COLLAPSE = (2, 1, 0)  # depths the tree is collapsed below, in turn, when the whole one does not fit
 _ELISION_LINE = ELISION + "\n"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 

@@ -28,7 +28,7 @@ from reviewer.index.languages import language_for
 from reviewer.pack.focus import changed_files
 from reviewer.pack.model import Pack, PackedFile, SecretHit
 from reviewer.pack.order import read_history
-from reviewer.pack.render import Block, Renderer, body, get_renderer, number_lines, render_tree
+from reviewer.pack.render import TREE_COLLAPSE, Block, Renderer, body, get_renderer, number_lines, render_tree
 from reviewer.pack.snapshot import Anchor, Changes, NoSnapshot, Plan, plans, read_changes, snapshot_tree
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo import git
@@ -160,8 +160,8 @@ class _Layers:
             start = stop
         self._take(top, {f.path for f in top.files} - kept)
         allowed = set(now.files) | set(self.before)
-        self.changes = read_changes(root, plan.top.commit, allowed.__contains__, settings.redact_secrets)
-        parts.append(self._log(renderer, plan.top.commit, self.changes))
+        since = read_changes(root, plan.top.commit, allowed.__contains__, settings.redact_secrets)
+        parts.append(self._log(renderer, plan.top.commit, since))
         self.text = "".join(parts)
 
     def _take(self, pack: Pack, paths: set[str]) -> None:
@@ -226,20 +226,14 @@ class _Current:
 
 def _uncommitted(root: Path) -> set[str]:
     """Files with uncommitted changes, and untracked ones (relative to ``root``)."""
-    proc = git.run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", ".",
-                       check=False)
     prefix = git.run_git(root, "rev-parse", "--show-prefix", check=False).stdout.decode().strip()
-    out = set()
-    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        if len(entry) > 3 and entry[3:].startswith(prefix):
-            out.add(entry[3 + len(prefix):])
-    return out
+    return {path[len(prefix):] for path in git.uncommitted(root) if path.startswith(prefix)}
 
 
 def _tree_within(renderer: Renderer, tok: Tokenizer, paths: list[str], room: int) -> tuple[str, int] | None:
     """The directory tree, collapsed as far as needed to fit ``room`` tokens; None if even the
     most collapsed one does not."""
-    for depth in (None, 2, 1, 0):
+    for depth in (None, *TREE_COLLAPSE):
         tree = renderer.tree(render_tree(paths, collapse_below=depth))
         n = tok.count(tree)
         if n <= room:

@@ -49,6 +49,13 @@ def run_git(root: Path, *args: str, check: bool = True, timeout: float = 120) ->
     return proc
 
 
+def uncommitted(root: Path) -> list[str]:
+    """Files with uncommitted changes, and untracked ones not ignored, relative to the top of the
+    work tree (``git status``; empty when git fails)."""
+    proc = run_git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", check=False)
+    return [entry[3:] for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if len(entry) > 3]
+
+
 def is_work_tree(root: Path) -> bool:
     """True when ``root`` is inside a git work tree (not inside .git itself)."""
     try:
