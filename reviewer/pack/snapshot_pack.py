@@ -212,9 +212,11 @@ class _Current:
                 text = clean.text
                 self.secrets += clean.hits
             block = Block(path, "full", source.lines, number_lines(text), language_for(path))
-            n = self.tok.count(body(block))
-            rendered = self.renderer.block(block, n)
-            tokens = self.tok.count(rendered)
+            numbered = body(block)
+            n = self.tok.count(numbered)
+            head, tail = self.renderer.head(block, n, numbered), self.renderer.tail(block, numbered)
+            rendered = head + numbered + tail
+            tokens = n + self.tok.count(head) + self.tok.count(tail)  # parts add up (reviewer.pack.render)
             self.shown[path] = (text, tokens)
             self.text += rendered
             self.tokens += tokens
