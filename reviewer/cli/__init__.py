@@ -42,7 +42,10 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reviewer")
-def cli() -> None:
+@click.option("--safe-directory", "safe_directories", multiple=True, metavar="DIR",
+              help="Read git repositories in DIR even when they belong to another user (git's safe.directory; "
+                   "also REVIEWER_SAFE_DIRECTORIES or safe_directories in the user configuration).")
+def cli(safe_directories: tuple[str, ...]) -> None:
     """Pack a whole repository into an exact token budget and review it with DeepSeek V4.
 
     \b
@@ -52,6 +55,9 @@ def cli() -> None:
       reviewer review . --diff main   review your branch, the whole repository as context
       reviewer ask . --trace crash.txt
     """
+    from reviewer.repo.git import allow_directories
+
+    allow_directories(safe_directories)
 
 
 def main() -> None:

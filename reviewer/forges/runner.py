@@ -159,7 +159,7 @@ def _review_and_post(req: PrRequest, trigger: Trigger, forge: Forge, root: Path,
     diff = DiffMap.parse(gitops.diff_text(root, mb, head))
     if not diff.files:
         return PrOutcome("skipped", f"pull request #{pr.number} changes nothing")
-    settings = load_pr_settings(root, pr.base_sha, req.overrides, environ=env)
+    settings = load_pr_settings(root, pr.base_sha, req.overrides, environ=env, warn=lambda m: say(f"warning: {m}"))
     prompts = changed_prompt_overrides(root, mb, head)
     if prompts and settings.prompt_overrides:
         # the checkout is the head: its .reviewer/prompts/ would be the pull request's own words

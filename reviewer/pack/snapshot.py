@@ -35,7 +35,7 @@ from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.index.cache import default_cache_dir
 from reviewer.pack.model import SecretHit
-from reviewer.repo.git import git_command, git_env, run_git
+from reviewer.repo.git import GitStream, run_git
 from reviewer.security.secrets import redact
 
 COARSE = 8  # the first layer of a two-layer snapshot moves every COARSE steps
@@ -168,11 +168,8 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
     target.mkdir(parents=True)
     if not wanted:
         return
-    proc = subprocess.Popen(
-        git_command(root, "cat-file", "--batch"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
-    )
-    assert proc.stdin is not None and proc.stdout is not None
+    proc = GitStream(root, "cat-file", "--batch", stdin=subprocess.PIPE, check=False)
+    assert proc.stdin is not None
     # names go in from a thread while the blobs come out here: git stops reading names while its
     # output is unread, so writing them all first would wait forever on a big tree
     feeder = threading.Thread(target=_feed, args=(proc.stdin, [sha for sha, _ in wanted]), daemon=True)
@@ -189,8 +186,7 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
             with open(dest, "xb") as fh:
                 fh.write(data)
     finally:
-        proc.stdout.close()
-        proc.wait(timeout=60)
+        proc.close(failed=True)
         feeder.join(timeout=60)
 
 
