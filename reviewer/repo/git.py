@@ -36,6 +36,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -256,6 +257,24 @@ class GitStream:
         assert self.proc.stdout is not None
         self.stdout: IO[bytes] = self.proc.stdout
         self.stdin: IO[bytes] | None = self.proc.stdin
+        self._feeder: threading.Thread | None = None
+
+    def feed(self, lines: list[str]) -> None:
+        """Write ``lines`` to git's input from a thread, then close it: git stops reading while
+        its output is unread, so writing them all before reading could wait forever."""
+        stdin = self.stdin
+        assert stdin is not None
+
+        def write() -> None:
+            try:
+                for i in range(0, len(lines), 256):
+                    stdin.write("".join(f"{line}\n" for line in lines[i:i + 256]).encode("utf-8", "surrogateescape"))
+                stdin.close()
+            except OSError:  # git ended early (the reader stopped on an error): nothing more to send
+                pass
+
+        self._feeder = threading.Thread(target=write, daemon=True)
+        self._feeder.start()
 
     def __enter__(self) -> GitStream:
         return self
@@ -267,6 +286,8 @@ class GitStream:
         """Stop reading and wait for git; raises for a failed command (unless ``failed``: an
         error is already on its way, or the reader stopped early on purpose)."""
         self.stdout.close()
+        if self._feeder is not None:
+            self._feeder.join(timeout=timeout)
         try:
             code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
