@@ -19,7 +19,8 @@ child processes):
   rather than run anything, and the diff commands pass ``--no-textconv --no-ext-diff`` anyway);
 - for the fetch programs: when the repository's own files set one, the value from the user's
   own (system or global) configuration again, or git's default; credential helpers from the
-  repository's files are dropped and the user's kept;
+  repository's files are dropped and the user's kept; ``remote.X.uploadpack`` is the one git
+  takes first, not last, so a fetch names ``--upload-pack`` itself;
 - ``GIT_ALLOW_PROTOCOL=https:http:ssh:file`` (no ``ext::``, no ``git://`` proxy command);
 - the user's ``GIT_*`` environment is not passed on (no ``GIT_DIR`` or ``GIT_EXTERNAL_DIFF``
   from outside), there is no terminal prompt, and optional locks are off.
@@ -64,7 +65,8 @@ _DRIVER = re.compile(r"(filter|diff)\.(.+)\.([a-z]+)")
 _FILTER_KEYS = ("clean", "smudge", "process")
 # single-valued fetch programs: the value used when only the repository's files set one
 _FETCH_DEFAULTS = {"core.sshcommand": "ssh", "core.askpass": "", "core.alternaterefscommand": ""}
-_UPLOADPACK = re.compile(r"remote\..+\.uploadpack")
+# commands that start git-upload-pack (remote.X.uploadpack: git uses the first value it reads)
+_UPLOAD_PACK_USERS = ("fetch", "ls-remote", "pull", "clone")
 _CREDENTIAL_HELPER = re.compile(r"credential\.(?:.+\.)?helper")
 _DUBIOUS = re.compile(r"dubious ownership in repository at '([^'\n]*)'")
 
@@ -129,13 +131,16 @@ def _with_config(env: dict[str, str], pairs: list[tuple[str, str]]) -> dict[str,
     return out
 
 
-def config_entries(root: Path) -> list[tuple[str, str, str | None]]:
+def config_entries(root: Path, extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str, str | None]]:
     """``(scope, key, value)`` of every configuration entry git would read in ``root``, in order
-    (includes followed; a repository that git refuses contributes nothing)."""
+    (includes followed; a repository that git refuses contributes nothing). ``extra``: the
+    command-scope entries the real command will have (``safe.directory`` among them: with it,
+    git reads a repository it would otherwise ignore, so the listing must see it the same way)."""
     try:
         proc = subprocess.run(
             ["git", "--no-pager", "-C", str(root), "config", "--list", "-z", "--show-scope"],
-            capture_output=True, env=_with_config(_base_env(), list(FIXED_CONFIG)), timeout=30, check=False,
+            capture_output=True, env=_with_config(_base_env(), [*FIXED_CONFIG, *(extra or [])]), timeout=30,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise InputError("git is not installed") from exc
@@ -171,14 +176,13 @@ def neutralising_config(entries: list[tuple[str, str, str | None]]) -> list[tupl
     last: dict[str, tuple[str, str | None]] = {}
     protected: dict[str, str | None] = {}
     for scope, key, value in entries:
-        if key in _FETCH_DEFAULTS or _UPLOADPACK.fullmatch(key):
+        if key in _FETCH_DEFAULTS:
             last[key] = (scope, value)
             if scope not in REPOSITORY_SCOPES:
                 protected[key] = value
     for key, (scope, _) in last.items():
         if scope in REPOSITORY_SCOPES:
-            fallback = _FETCH_DEFAULTS.get(key, "git-upload-pack")
-            pairs.append((key, protected.get(key) or fallback))
+            pairs.append((key, protected.get(key) or _FETCH_DEFAULTS[key]))
     # credential helpers form a list: when the repository adds one, empty the list and add the
     # user's own again, in their order
     helpers = [(scope, key, value) for scope, key, value in entries if _CREDENTIAL_HELPER.fullmatch(key)]
@@ -190,13 +194,15 @@ def neutralising_config(entries: list[tuple[str, str, str | None]]) -> list[tupl
 
 def git_env(root: Path) -> dict[str, str]:
     """The environment every git command in ``root`` runs with (see the module's description)."""
-    pairs = neutralising_config(config_entries(root))
-    pairs += [("safe.directory", d) for d in _safe_directory_values(root, safe_directories())]
+    allowed = [("safe.directory", d) for d in _safe_directory_values(root, safe_directories())]
+    pairs = neutralising_config(config_entries(root, allowed)) + allowed
     return _with_config(_base_env(), pairs)
 
 
 def git_command(root: Path, *args: str) -> list[str]:
     """The argument vector of a git command run in ``root``."""
+    if args and args[0] in _UPLOAD_PACK_USERS:
+        args = (args[0], "--upload-pack=git-upload-pack", *args[1:])
     return ["git", "--no-pager", "-C", str(root), *args]
 
 
