@@ -236,29 +236,6 @@ def test_pr_with_a_shallow_checkout_runs_nothing(tmp_path: Path, clean_env: pyte
     assert git(clone, "cat-file", "-t", w.sha("main")).strip() == "commit", "the checkout was deepened"
 
 
-def test_a_buried_bare_repository_is_not_used(tmp_path: Path) -> None:
-    """A bare repository inside the tree (its config is plain files of the outer repository) is
-    refused by git when the tool is pointed into it (safe.bareRepository=explicit)."""
-    outer = tmp_path / "outer"
-    outer.mkdir()
-    write_files(outer, {"app.py": APP})
-    bare = outer / "evil"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    git(bare, "config", "core.fsmonitor", f"touch '{marks}/fsmonitor'; true")
-    git(bare, "config", "core.worktree", str(outer))
-    git(bare, "config", "core.bare", "false")
-    env = {**os.environ, "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-C", str(bare), "status"], capture_output=True, env=env, check=False)
-    assert markers(marks) == ["fsmonitor"], "armed: plain git uses the buried repository"
-    (marks / "fsmonitor").unlink()
-    proc = reviewer("pack", str(bare), "-o", str(tmp_path / "pack.xml"))
-    assert proc.returncode in (0, 2), proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert markers(marks) == []
-
-
 def test_a_submodule_s_own_filters_do_not_run(tmp_path: Path) -> None:
     """git status recurses into submodules, whose configuration lives in .git/modules/NAME/config."""
     lib = tmp_path / "lib"
