@@ -212,10 +212,7 @@ class ChatClient:
         except openai.APIStatusError as exc:
             raise self._status_error(exc) from None
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-            big = too_large(exc)
-            if big is not None:
-                raise BackendError(f"{self.backend.name}: {big}: not read",
-                                   hint="the server's answer is far larger than any review; check the server") from None
+            self._check_size(exc)
             if cancelled.is_set():
                 raise BackendError("cancelled") from None
             raise _Retryable(f"connection failed: {type(exc).__name__}") from None
@@ -226,6 +223,7 @@ class ChatClient:
         except ValueError as exc:  # a cut-off JSON body
             raise _Retryable(f"unreadable response: {exc}") from None
         except Exception as exc:
+            self._check_size(exc)
             # A connection dropped while a streamed answer is read surfaces as the SDK's HTTP
             # library's own error (httpx in openai 1.x/2.x, httpx2 in 3.x), not an openai one.
             if cancelled.is_set():
@@ -233,6 +231,13 @@ class ChatClient:
             if isinstance(exc, _transport_errors()):
                 raise _Retryable(f"connection failed: {type(exc).__name__}") from None
             raise
+
+    def _check_size(self, exc: BaseException) -> None:
+        """A non-streamed answer past MAX_BODY_BYTES: final, not retried."""
+        big = too_large(exc)
+        if big is not None:
+            raise BackendError(f"{self.backend.name}: {big}: not read",
+                               hint="the server's answer is far larger than any review; check the server") from None
 
     def _streamed(
         self, client: openai.OpenAI, body: dict[str, Any], progress: Progress | None, cancelled: threading.Event

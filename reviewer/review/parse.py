@@ -83,7 +83,6 @@ def parse_answer(text: str) -> Parsed:
     out = Parsed(repaired=repaired)
     if len(raw) > MAX_MODEL_FINDINGS:
         out.notes.append(f"the model gave {len(raw):,} findings: only the first {MAX_MODEL_FINDINGS} were read")
-        out.dropped += [Dropped("(over the limit)", "", 0, "too-many") for _ in raw[MAX_MODEL_FINDINGS:]]
         raw = raw[:MAX_MODEL_FINDINGS]
     cut = 0
     for item in raw:
