@@ -60,6 +60,7 @@ def server():  # type: ignore[no-untyped-def]
 
 
 def branch(tmp_path: Path, base: dict[str, str | bytes], change: dict[str, str | bytes]) -> Path:
+    """A repository on ``feature``, one commit of ``change`` after ``main`` (``base``)."""
     repo = tmp_path / "repo"
     repo.mkdir()
     write_files(repo, base)

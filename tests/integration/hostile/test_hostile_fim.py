@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,8 +20,9 @@ from reviewer.config import load_settings
 from reviewer.fim.engine import MAX_COMPLETION_CHARS, FimOptions
 from reviewer.fim.providers import MAX_ANSWER_BYTES, make_provider
 from reviewer.fim.server import FimHTTPServer, ServerConfig
-from reviewer.fim.service import Service, start
-from tests.conftest import git, write_files
+from reviewer.fim.service import start
+from tests.conftest import MakeRepo, git
+from tests.integration.test_fim_server import Running
 from tests.servers.infill_fake import FakeLlamaServer, InfillReply
 
 APP = "def total(items):\n    return sum(items)\n"
@@ -37,26 +37,9 @@ FILES = {
 }
 
 
-@dataclass
-class Running:
-    server: FimHTTPServer
-    upstream: FakeLlamaServer
-    service: Service
-    root: Path
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-
 @pytest.fixture
-def fim(tmp_path: Path) -> Iterator[Running]:
-    root = tmp_path / "repo"
-    root.mkdir()
-    write_files(root, FILES)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+def fim(tmp_path: Path, make_repo: MakeRepo) -> Iterator[Running]:
+    root = make_repo(FILES)
     git(root, "config", "remote.origin.url", "https://user:hunter2-in-git-config@example.com/x.git")
     (root / "innocent.py").symlink_to(".git/config")
     upstream = FakeLlamaServer(default=InfillReply("return 1\n")).start()
