@@ -96,7 +96,7 @@ def read_state(body: str) -> State | None:
         return None
     try:
         data = json.loads(base64.b64decode(m.group(1), validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: nested too deeply
         return None
     if not isinstance(data, dict):
         return None
