@@ -15,8 +15,8 @@ compare). Each tree is measured in its own process:
 - false redactions on the near-miss files (lines changed, file and diff forms);
 - on each ``--repo``: lines redacted and the time to redact every tracked text file (under 1 MB),
   best of ``--runs``, trees interleaved;
-- with ``--pack PATH``: ``reviewer pack PATH --no-cache`` wall time per tree, interleaved, median
-  of ``--runs``.
+- with ``--pack PATH``: ``reviewer pack PATH --no-cache`` wall and CPU time (user + system, worker
+  processes included) per tree, interleaved, median of ``--runs``.
 
 ``--peer`` adds detect-secrets' own scan (all its default plugins) on the corpus, as the peer.
 ``--show`` prints each line one tree redacts and another does not (the original line: use it on
@@ -268,24 +268,26 @@ def main() -> int:
         from measure import measure
 
         walls: dict[str, list[float]] = {n: [] for n in names}
+        cpus: dict[str, list[float]] = {n: [] for n in names}
         loads = []
         for _ in range(max(1, args.runs)):
             for n, d in trees:
-                env_tree = os.pathsep.join([d])
-                cmd = ["env", f"PYTHONPATH={env_tree}", sys.executable, "-m", "reviewer", "pack", args.pack,
-                       "--no-cache", "-q", "-o", os.devnull]
+                cmd = ["env", f"PYTHONPATH={d}", sys.executable, "-m", "reviewer", "pack", args.pack, "--no-cache", "-q",
+                       "-o", os.devnull]
                 m = measure(cmd)
                 if m.rc != 0:
                     raise SystemExit(f"pack failed with {n}: {m.stderr}")
                 walls[n].append(m.wall)
+                cpus[n].append(m.cpu)
                 loads.append(_load())
         print(f"## reviewer pack {args.pack} --no-cache (loads {', '.join(loads)})\n")
-        print("| tree | runs (s) | median | ratio |")
-        print("|---|---|---|---|")
-        ref = statistics.median(walls[names[0]])
+        print("| tree | wall runs (s) | wall median | CPU runs (s) | CPU median |")
+        print("|---|---|---|---|---|")
+        ref, ref_cpu = statistics.median(walls[names[0]]), statistics.median(cpus[names[0]])
         for n in names:
-            med = statistics.median(walls[n])
-            print(f"| {n} | {', '.join(f'{w:.2f}' for w in walls[n])} | {med:.2f} s | {med / ref:.2f}x |")
+            med, cpu = statistics.median(walls[n]), statistics.median(cpus[n])
+            print(f"| {n} | {', '.join(f'{w:.2f}' for w in walls[n])} | {med:.2f} s ({med / ref:.2f}x) | "
+                  f"{', '.join(f'{c:.2f}' for c in cpus[n])} | {cpu:.2f} s ({cpu / ref_cpu:.2f}x) |")
     return 0
 
 
