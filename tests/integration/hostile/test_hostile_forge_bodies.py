@@ -21,7 +21,6 @@ parsed with a CommonMark parser and searched:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,26 +152,18 @@ def model() -> Iterator[FakeOpenAI]:
         yield server
 
 
-@pytest.fixture
-def env_clean(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for key in list(os.environ):
-        if key.startswith(("GITHUB_", "GITLAB", "CI_", "REVIEWER_", "RUNNER_")) or key in ("DEEPSEEK_API_KEY", "CI"):
-            monkeypatch.delenv(key, raising=False)
-    return monkeypatch
-
-
 def pr_world(tmp_path: Path) -> PrWorld:
     return PrWorld(tmp_path, {"app.py": BASE_APP}, {"app.py": HEAD_APP})
 
 
-def test_github_inline_comment_review_and_summary(tmp_path: Path, env_clean: pytest.MonkeyPatch,
+def test_github_inline_comment_review_and_summary(tmp_path: Path, clean_env: pytest.MonkeyPatch,
                                                   model: FakeOpenAI) -> None:
     w = pr_world(tmp_path)
     model.script(Reply(content=hostile_answer(GH_FILE)), Reply(content=hostile_answer(GH_FILE)))
     with FakeGitHub(TOKEN) as gh:
         gh.add_pull(REPO, w.number, w.dir, base="main", head="feature")
         env = w.actions_env(gh.url, w.pull_request_event("opened"), "pull_request")
-        assert run_pr(env_clean, env, model, w.dir) == 0
+        assert run_pr(clean_env, env, model, w.dir) == 0
         (comment,) = gh.comments_for(REPO, w.number)
         assert_defused(comment["body"], GH_FILES, suggestion=SUGGESTION)
         assert f"]({GH_FILE})" in comment["body"], "a link to this repository's file stays a link"
@@ -189,13 +180,13 @@ def test_github_inline_comment_review_and_summary(tmp_path: Path, env_clean: pyt
         # the next run reads our state, not the model's forged one: nothing is posted twice
         before = len(gh.comments_for(REPO, w.number))
         env = w.actions_env(gh.url, w.pull_request_event("synchronize", before=w.sha("feature")), "pull_request")
-        assert run_pr(env_clean, env, model, w.dir, "--full") == 0
+        assert run_pr(clean_env, env, model, w.dir, "--full") == 0
         assert len(gh.comments_for(REPO, w.number)) == before
         state = read_state(gh.summaries(REPO, w.number)[0]["body"])
         assert state is not None and fp in {i.fp for i in state.items} and "0000000000000000" not in str(state)
 
 
-def test_github_fork_files_and_post_from(tmp_path: Path, env_clean: pytest.MonkeyPatch, model: FakeOpenAI) -> None:
+def test_github_fork_files_and_post_from(tmp_path: Path, clean_env: pytest.MonkeyPatch, model: FakeOpenAI) -> None:
     """The fork workflow: the unprivileged job writes review.md, the job summary and results.json;
     the privileged one posts results.json. Each is as defused as a direct post."""
     w = pr_world(tmp_path)
@@ -205,13 +196,13 @@ def test_github_fork_files_and_post_from(tmp_path: Path, env_clean: pytest.Monke
         gh.add_pull(REPO, w.number, w.dir, base="main", head="feature", head_repo="forker/app")
         gh.read_only = True
         env = w.actions_env(gh.url, w.pull_request_event("opened", head_repo="forker/app"), "pull_request")
-        assert run_pr(env_clean, env, model, w.dir, "--output-dir", str(out)) == 0
+        assert run_pr(clean_env, env, model, w.dir, "--output-dir", str(out)) == 0
         for name in ("review.md",):
             assert_defused((out / name).read_text(encoding="utf-8"), GH_FILES)
         assert_defused((tmp_path / "step-summary.md").read_text(encoding="utf-8"), GH_FILES)
         gh.read_only = False
         env = w.actions_env(gh.url, w.workflow_run_event("forker/app"), "workflow_run")
-        assert run_pr(env_clean, env, model, tmp_path, "--post-from", str(out)) == 0
+        assert run_pr(clean_env, env, model, tmp_path, "--post-from", str(out)) == 0
         (comment,) = gh.comments_for(REPO, w.number)
         assert_defused(comment["body"], GH_FILES, suggestion=SUGGESTION)
         assert_ours(comment["body"], fp=fingerprints_in(comment["body"])[0])
@@ -223,7 +214,7 @@ def test_github_fork_files_and_post_from(tmp_path: Path, env_clean: pytest.Monke
 GL_TOKEN = "glpat-" + "Fak3T0kenForTest5Only9x"
 
 
-def test_gitlab_discussions_and_summary_note(tmp_path: Path, env_clean: pytest.MonkeyPatch, model: FakeOpenAI) -> None:
+def test_gitlab_discussions_and_summary_note(tmp_path: Path, clean_env: pytest.MonkeyPatch, model: FakeOpenAI) -> None:
     w = pr_world(tmp_path)
     model.script(Reply(content=hostile_answer(GL_FILE)))
     with FakeGitLab(GL_TOKEN) as gl:
@@ -232,7 +223,7 @@ def test_gitlab_discussions_and_summary_note(tmp_path: Path, env_clean: pytest.M
                "CI_PROJECT_PATH": "group/app", "CI_MERGE_REQUEST_IID": str(w.number),
                "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_COMMIT_SHA": w.sha("feature"),
                "GITLAB_TOKEN": GL_TOKEN}
-        assert run_pr(env_clean, env, model, w.dir) == 0
+        assert run_pr(clean_env, env, model, w.dir) == 0
         (note,) = gl.diff_notes(w.number)
         assert_defused(note["body"], GL_FILES, suggestion=SUGGESTION)
         assert f"]({GL_FILE})" in note["body"]

@@ -70,14 +70,6 @@ def model() -> Iterator[FakeOpenAI]:
         yield server
 
 
-@pytest.fixture
-def no_ci_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for key in list(os.environ):
-        if key.startswith(("GITHUB_", "GITLAB", "CI_", "REVIEWER_", "RUNNER_")) or key in ("DEEPSEEK_API_KEY", "CI"):
-            monkeypatch.delenv(key, raising=False)
-    return monkeypatch
-
-
 def planted_repo(make_repo: MakeRepo) -> Path:
     return make_repo({**{p.path: p.text for p in PLANTED}, **NEAR_MISSES, "app.py": APP})
 
@@ -87,7 +79,7 @@ def review(model: FakeOpenAI, *args: str) -> int:
                          "--analyzers", "none", "-q"])
 
 
-def test_review_sends_no_planted_secret(make_repo: MakeRepo, model: FakeOpenAI, no_ci_env: pytest.MonkeyPatch) -> None:
+def test_review_sends_no_planted_secret(make_repo: MakeRepo, model: FakeOpenAI, clean_env: pytest.MonkeyPatch) -> None:
     root = planted_repo(make_repo)
     assert review(model, str(root)) == 0
     text = sent(model)
@@ -104,7 +96,7 @@ def test_review_sends_no_planted_secret(make_repo: MakeRepo, model: FakeOpenAI, 
 
 
 def test_review_of_a_change_sends_no_planted_secret(make_repo: MakeRepo, model: FakeOpenAI,
-                                                    no_ci_env: pytest.MonkeyPatch) -> None:
+                                                    clean_env: pytest.MonkeyPatch) -> None:
     """The secrets are added by the change: they are in the diff's hunks as well as in the files."""
     root = make_repo({**NEAR_MISSES, "app.py": APP})
     git(root, "checkout", "-q", "-b", "feature")
@@ -118,7 +110,7 @@ def test_review_of_a_change_sends_no_planted_secret(make_repo: MakeRepo, model: 
 
 
 def test_ask_redacts_the_question_and_the_trace(make_repo: MakeRepo, model: FakeOpenAI, tmp_path: Path,
-                                                no_ci_env: pytest.MonkeyPatch) -> None:
+                                                clean_env: pytest.MonkeyPatch) -> None:
     root = planted_repo(make_repo)
     trace = tmp_path / "trace.txt"
     trace.write_text(f'Traceback (most recent call last):\n  File "app.py", line 5, in pay\n'
@@ -134,19 +126,19 @@ def test_ask_redacts_the_question_and_the_trace(make_repo: MakeRepo, model: Fake
     assert_no_planted_value(text)
 
 
-def test_pr_sends_no_planted_secret(tmp_path: Path, model: FakeOpenAI, no_ci_env: pytest.MonkeyPatch) -> None:
+def test_pr_sends_no_planted_secret(tmp_path: Path, model: FakeOpenAI, clean_env: pytest.MonkeyPatch) -> None:
     w = PrWorld(tmp_path, {"app.py": BASE_APP, **NEAR_MISSES}, {p.path: p.text for p in PLANTED})
     with FakeGitHub(TOKEN) as gh:
         gh.add_pull(REPO, w.number, w.dir, base="main", head="feature")
         env = w.actions_env(gh.url, w.pull_request_event("opened"), "pull_request")
-        assert run_pr(no_ci_env, env, model, w.dir) == 0
+        assert run_pr(clean_env, env, model, w.dir) == 0
         first = len(model.chat_requests())
         assert first >= 1
         # a second push: reviewed as new commits, with the whole pull request's diff as context
         before = w.sha("feature")
         w.commit({"deploy/.env": PLANTED[0].text + f"REPLICA_PASSWORD={ENV_DB_PASSWORD[::-1]}\n"}, "add a replica")
         env = w.actions_env(gh.url, w.pull_request_event("synchronize", before=before), "pull_request")
-        assert run_pr(no_ci_env, env, model, w.dir) == 0
+        assert run_pr(clean_env, env, model, w.dir) == 0
         assert len(model.chat_requests()) > first
         last = model.chat_requests()[-1].body["messages"][-1]["content"]
         assert "<pull-request-diff" in last, "the incremental review did not carry the whole diff"
