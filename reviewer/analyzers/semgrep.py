@@ -75,7 +75,7 @@ class Semgrep:
 
     def run(self, ctx: Context, paths: list[str]) -> list[Hit]:
         core = find_semgrep_core()
-        targets, too_big = _sized(ctx.root, paths)
+        targets, too_big = _targets(ctx.root, paths)
         if too_big:
             ctx.notes.append(f"semgrep: {too_big} file(s) over 1 MB not analysed")
         if not targets:
@@ -206,17 +206,42 @@ def targets_json(paths: list[str]) -> str:
     )
 
 
-def _sized(root: Path, paths: list[str]) -> tuple[list[str], int]:
+# A file can hold a source only if it imports a web framework, reads a WSGI/CGI environ or calls
+# input(): the others are not given to semgrep at all (most files of a library or a tool), nor are
+# tests.
+WEB_CODE = re.compile(
+    rb"^[ \t]*(?:import|from)[ \t]+(?:flask|django|fastapi|starlette|werkzeug|rest_framework|quart)\b"
+    rb"|\binput[ \t]*\(|\benviron\b|\bcgi\b",
+    re.MULTILINE,
+)
+
+
+def _is_test(path: str) -> bool:
+    """Test code, left out as semgrep's own default ignore list does: test apps echo their input
+    on purpose, and their findings would be noise."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def _targets(root: Path, paths: list[str]) -> tuple[list[str], int]:
+    """The files worth analysing (web code, at most 1 MB) and how many were too big."""
     kept: list[str] = []
     too_big = 0
     for path in paths:
         try:
-            size = (root / path).stat().st_size
+            with (root / path).open("rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError:
             continue
-        if size > MAX_FILE_BYTES:
+        if len(data) > MAX_FILE_BYTES:
             too_big += 1
-        else:
+        elif WEB_CODE.search(data) and not _is_test(path):
             kept.append(path)
     return kept, too_big
 
