@@ -43,7 +43,6 @@ from reviewer.analyzers.base import (
     Hit,
     ToolFailed,
     ToolMissing,
-    cpu_workers,
     first_line,
     one_line,
     relative_to_root,
@@ -88,7 +87,9 @@ class Semgrep:
             argv = [
                 str(core), "-json", "-rules", str(rules_file), "-targets", str(targets_file),
                 "-timeout", str(PER_FILE_SECONDS), "-timeout_threshold", str(PER_FILE_TIMEOUTS),
-                "-max_memory", str(MAX_MEMORY_MIB), "-j", str(cpu_workers()), "-fast",
+                # one domain: with -j 2 semgrep-core 1.187 spends 3.5x the CPU time for the same
+                # work (measured on flask's sources), and it runs beside bandit's processes anyway
+                "-max_memory", str(MAX_MEMORY_MIB), "-j", "1", "-fast",
             ]  # fmt: skip
             try:
                 out = run_tool(ctx, argv)
@@ -206,12 +207,12 @@ def targets_json(paths: list[str]) -> str:
     )
 
 
-# A file can hold a source only if it imports a web framework, reads a WSGI/CGI environ or calls
-# input(): the others are not given to semgrep at all (most files of a library or a tool), nor are
+# A file can hold a source only if it imports a web framework, reads a request's WSGI/CGI variables
+# or calls input(): the others are not given to semgrep at all (most files of a library or a tool), nor are
 # tests.
 WEB_CODE = re.compile(
     rb"^[ \t]*(?:import|from)[ \t]+(?:flask|django|fastapi|starlette|werkzeug|rest_framework|quart)\b"
-    rb"|\binput[ \t]*\(|\benviron\b|\bcgi\b",
+    rb"|\binput[ \t]*\(|\b(?:QUERY_STRING|PATH_INFO|REQUEST_URI|HTTP_[A-Z]+)\b|\bcgi\.",
     re.MULTILINE,
 )
 
@@ -385,13 +386,11 @@ class Flow:
     def sentence(self) -> str:
         if self.source is None or self.sink is None:
             return ""
-        steps = [f"`{self.source.text}` (line {self.source.line})"]
-        names = {self.source.text, self.sink.text, "await"}
-        for var in self.through:
-            if var.text not in names:
-                names.add(var.text)
-                steps.append(f"`{var.text}` (line {var.line})")
-        steps.append(f"`{self.sink.text}` (line {self.sink.line})")
+        steps: list[str] = []
+        for place in (self.source, *self.through, self.sink):
+            step = f"`{place.text}` (line {place.line})"
+            if place.text != "await" and step not in steps:
+                steps.append(step)
         return f"Data flows {' → '.join(steps)}."
 
 
