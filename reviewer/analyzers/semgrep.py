@@ -20,7 +20,8 @@ command: the command keeps the dataflow traces (and matched values) out of its J
 logged in to semgrep's service, and it is the part that has network code (metrics, version check,
 registry, login). semgrep-core reads only the rule and target files it is given: no repository
 configuration (.semgrepignore, .semgrep.yml), no git, no settings file, and opens no connection.
-It is given the exact files the scanner selected, relative to the root.
+It is given files the scanner selected, relative to the root: those that hold web code (see
+``WEB_CODE``), not tests, at most 1 MB each.
 """
 
 from __future__ import annotations
