@@ -1,5 +1,10 @@
 """Run the chosen analyzers side by side and gather their findings, one note per analyzer that
-could not run."""
+could not run.
+
+After the tools: each result is judged in its context (refine: comments, placeholder secrets,
+deliberate code, tests and docs), quoted with its statement (evidence), and the results on one
+statement become one finding (merge), so the report reads one issue once.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ from reviewer.analyzers.astgrep import AstGrep
 from reviewer.analyzers.bandit import Bandit
 from reviewer.analyzers.base import Analyzer, Context, Hit, ToolFailed, ToolMissing, ToolTimeout
 from reviewer.analyzers.evidence import Sources, safe_path, to_finding
+from reviewer.analyzers.merge import Placed, one_per_statement
+from reviewer.analyzers.refine import Tally, context, refine
 from reviewer.analyzers.ruff import Ruff
 from reviewer.analyzers.secrets import Secrets
 from reviewer.errors import InputError
 from reviewer.findings import Finding, sort_findings
+from reviewer.pack.roles import apart_role
 
 Progress = Callable[[str, int, int], None]
 
@@ -67,8 +75,8 @@ def run_analyzers(
 ) -> AnalyzerRun:
     """Run the analyzers ``names`` on ``paths`` (repository-relative) under ``root``, in parallel.
 
-    A missing, failing or slow analyzer costs one line in ``notes``, never an exception; findings
-    several analyzers share (same fingerprint) merge into one, the worst severity kept.
+    A missing, failing or slow analyzer costs one line in ``notes``, never an exception; results
+    on one statement (of one category) merge into one finding, the worst severity kept.
     """
     chosen = resolve_names(names)
     result = AnalyzerRun()
@@ -101,20 +109,38 @@ def run_analyzers(
             result.seconds[analyzer.name] = seconds
             if progress:
                 progress(PROGRESS_STAGE, done, len(jobs))
-    findings: list[Finding] = []
-    unplaced = 0
-    for name in chosen:  # preference order, so merging is deterministic
-        for hit in hits.get(name, []):
-            finding = to_finding(hit, name, sources)
-            if finding is None:
-                unplaced += 1
-            else:
-                findings.append(finding)
-    if unplaced:
-        result.notes.append(f"analyzers: {unplaced} result(s) named lines their file does not have; dropped")
+    findings, notes = _findings(hits, chosen, sources)
+    result.notes.extend(notes)
     result.findings = sort_findings(merge_same(findings))
     result.notes = [n for n in _ordered(result.notes, chosen)]
     return result
+
+
+def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -> tuple[list[Finding], list[str]]:
+    """The tools' results as findings: judged in context, quoted with their statement, one per
+    statement and category; plus the notes on what was left out."""
+    tally = Tally()
+    placed: list[Placed] = []
+    unplaced = 0
+    for rank, name in enumerate(chosen):  # preference order, so merging is deterministic
+        for hit in hits.get(name, []):
+            file = sources(hit.path)
+            refined = refine(name, hit, file, tally)
+            if refined is None:
+                continue
+            finding = to_finding(refined.hit, name, sources, lines=context(refined.hit, file), note=refined.note)
+            if finding is None or file is None:
+                unplaced += 1
+                continue
+            unit = file.unit(hit.start_line) or (finding.start_line, finding.end_line)
+            placed.append(Placed(finding, unit, rank))
+    notes = []
+    if unplaced:
+        notes.append(f"analyzers: {unplaced} result(s) named lines their file does not have; dropped")
+    merged = one_per_statement(placed)
+    if note := tally.note(sum(1 for f in merged if apart_role(f.path))):
+        notes.append(note)
+    return merged, notes
 
 
 def _run_one(
