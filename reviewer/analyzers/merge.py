@@ -3,7 +3,7 @@ one category becomes one finding that names them all.
 
 ruff's S608, bandit's B608 and an ast-grep rule on the same ``cursor.execute(...)`` spread over
 four lines are one finding; so are a cookie set without Secure and without HttpOnly. The worst
-severity leads (ties: the analyzer listed first); its explanation then names the others, and
+severity leads (ties: the analyzer listed first, then the rule id); its explanation then names the others, and
 any other weakness (another CWE) found on the same statement.
 """
 
@@ -40,12 +40,12 @@ def one_per_statement(placed: list[Placed]) -> list[Finding]:
             cluster.append(p)
         if cluster:
             out.append(_combine(cluster))
-    out.sort(key=lambda f: (f.path, f.start_line, f.end_line))
+    out.sort(key=lambda f: (f.path, f.start_line, f.end_line, f.category.value))
     return out
 
 
 def _combine(cluster: list[Placed]) -> Finding:
-    lead = min(cluster, key=lambda p: (-p.finding.severity.rank, p.rank, p.finding.start_line))
+    lead = min(cluster, key=lambda p: (-p.finding.severity.rank, p.rank, p.finding.start_line, p.finding.rule or ""))
     others = [p.finding for p in cluster if p is not lead]
     f = lead.finding
     if not others:

@@ -109,16 +109,17 @@ def run_analyzers(
             result.seconds[analyzer.name] = seconds
             if progress:
                 progress(PROGRESS_STAGE, done, len(jobs))
-    findings, notes = _findings(hits, chosen, sources)
-    result.notes.extend(notes)
+    findings, tally = _findings(hits, chosen, sources)
     result.findings = sort_findings(merge_same(findings))
+    if note := tally.note(sum(1 for f in result.findings if apart_role(f.path))):
+        result.notes.append(note)
     result.notes = [n for n in _ordered(result.notes, chosen)]
     return result
 
 
-def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -> tuple[list[Finding], list[str]]:
+def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -> tuple[list[Finding], Tally]:
     """The tools' results as findings: judged in context, quoted with their statement, one per
-    statement and category; plus the notes on what was left out."""
+    statement and category; plus the count of what was left out."""
     tally = Tally()
     placed: list[Placed] = []
     unplaced = 0
@@ -134,13 +135,9 @@ def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -
                 continue
             unit = file.unit(hit.start_line) or (finding.start_line, finding.end_line)
             placed.append(Placed(finding, unit, rank))
-    notes = []
     if unplaced:
-        notes.append(f"analyzers: {unplaced} result(s) named lines their file does not have; dropped")
-    merged = one_per_statement(placed)
-    if note := tally.note(sum(1 for f in merged if apart_role(f.path))):
-        notes.append(note)
-    return merged, notes
+        tally.dropped["result(s) naming lines their file does not have"] += unplaced
+    return one_per_statement(placed), tally
 
 
 def _run_one(
