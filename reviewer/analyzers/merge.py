@@ -70,3 +70,37 @@ def _combine(cluster: list[Placed]) -> Finding:
             "confidence": max(o.confidence for o in [f, *others]),
         }
     )
+
+
+def merge_same(findings: list[Finding]) -> list[Finding]:
+    """One finding per fingerprint (fingerprints name findings across runs and in pull requests,
+    so they must not repeat): the worst severity wins (ties: the earlier one). The others are
+    named in its explanation: the tools on the same lines, or the other lines where the same code
+    stands in the same file."""
+    best: dict[str, Finding] = {}
+    tools: dict[str, list[str]] = {}
+    lines: dict[str, list[int]] = {}
+    for f in findings:
+        kept = best.get(f.fingerprint)
+        if kept is None:
+            best[f.fingerprint] = f
+            tools[f.fingerprint], lines[f.fingerprint] = [], []
+            continue
+        winner, loser = (f, kept) if f.severity.rank > kept.severity.rank else (kept, f)
+        best[f.fingerprint] = winner.model_copy(
+            update={"cwe": winner.cwe or loser.cwe, "confidence": max(winner.confidence, loser.confidence)}
+        )
+        if loser.start_line == winner.start_line:
+            tools[f.fingerprint].append(f"{loser.source} {loser.rule}")
+        else:
+            lines[f.fingerprint].append(loser.start_line)
+    out = []
+    for fp, f in best.items():
+        explanation = f.explanation
+        if tools[fp]:
+            explanation += f"\nAlso reported by {', '.join(sorted(set(tools[fp])))}."
+        if lines[fp]:
+            where = ", ".join(str(n) for n in sorted(set(lines[fp]) - {f.start_line}))
+            explanation += f"\nThe same code also stands at line {where} of this file."
+        out.append(f.model_copy(update={"explanation": explanation}) if explanation != f.explanation else f)
+    return out

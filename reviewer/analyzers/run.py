@@ -18,7 +18,7 @@ from reviewer.analyzers.astgrep import AstGrep
 from reviewer.analyzers.bandit import Bandit
 from reviewer.analyzers.base import Analyzer, Context, Hit, ToolFailed, ToolMissing, ToolTimeout
 from reviewer.analyzers.evidence import Sources, safe_path, to_finding
-from reviewer.analyzers.merge import Placed, one_per_statement
+from reviewer.analyzers.merge import Placed, merge_same, one_per_statement
 from reviewer.analyzers.refine import Tally, context, refine
 from reviewer.analyzers.ruff import Ruff
 from reviewer.analyzers.secrets import Secrets
@@ -159,32 +159,6 @@ def _run_one(
             time.monotonic() - started,
         )
     return found, ctx.notes, time.monotonic() - started
-
-
-def merge_same(findings: list[Finding]) -> list[Finding]:
-    """One finding per fingerprint: the worst severity wins (ties: the earlier analyzer); the
-    others are named in its explanation."""
-    best: dict[str, Finding] = {}
-    also: dict[str, list[str]] = {}
-    for f in findings:
-        kept = best.get(f.fingerprint)
-        if kept is None:
-            best[f.fingerprint] = f
-            also[f.fingerprint] = []
-            continue
-        winner, loser = (f, kept) if f.severity.rank > kept.severity.rank else (kept, f)
-        winner = winner.model_copy(
-            update={"cwe": winner.cwe or loser.cwe, "confidence": max(winner.confidence, loser.confidence)}
-        )
-        best[f.fingerprint] = winner
-        also[f.fingerprint].append(f"{loser.source} {loser.rule}")
-    out = []
-    for fp, f in best.items():
-        if also[fp]:
-            others = ", ".join(sorted(set(also[fp])))
-            f = f.model_copy(update={"explanation": f"{f.explanation}\nAlso reported by {others}."})
-        out.append(f)
-    return out
 
 
 def _ordered(notes: list[str], chosen: list[str]) -> list[str]:

@@ -117,3 +117,14 @@ def test_each_tool_honours_the_other_tools_comment() -> None:
     assert not suppressed("ruff", "F841", "x = 1  # nosec")  # not a bandit twin
     assert suppressed("ast-grep", "py-insecure-random-for-secret", "t = random.random()  # noqa: py-insecure-random-for-secret")
     assert not suppressed("ast-grep", "js-eval-of-value", "eval(x) // nosec")
+
+
+def test_the_same_code_twice_in_a_file_is_one_finding_naming_both_places() -> None:
+    from reviewer.analyzers.merge import merge_same
+
+    first = _f("js-eval", 307, 307, "high", source="ast-grep", path="a.js")
+    again = first.model_copy(update={"start_line": 329, "end_line": 329})
+    (merged,) = merge_same([first, again])
+    assert merged.start_line == 307 and merged.fingerprint == first.fingerprint
+    assert merged.explanation.endswith("The same code also stands at line 329 of this file.")
+    assert "Also reported by" not in merged.explanation
