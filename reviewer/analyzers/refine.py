@@ -2,6 +2,8 @@
 
 - A comment that silences a check for one tool silences its twin in the other: ``# noqa: S608``
   also covers bandit's B608, ``# nosec B608`` ruff's S608 (each tool honours only its own).
+- Rules with ``not_when_code`` are dropped where the statement proves the tool wrong (bandit's
+  B113 flags ``requests.get(url, timeout=config.get("timeout", 30))``: any timeout not a literal).
 - Rules marked ``needs_secret`` (hard-coded passwords) are kept only where the secret scanner
   found a value on the statement and judged it real: ``password="test"``, ``SECRET_KEY=None``,
   ``"changeme"`` and AWS's example key are not credentials.
@@ -64,6 +66,9 @@ def refine(analyzer: str, hit: Hit, file: SourceFile | None, tally: Tally) -> Re
         tally.dropped["silenced by a # noqa or # nosec comment"] += 1
         return None
     rule = classify(analyzer, hit.rule)
+    if rule.not_when_code and _regex(rule.not_when_code).search(code):
+        tally.dropped["result(s) the statement itself contradicts"] += 1
+        return None
     if rule.needs_secret and (file is None or not file.real_secret(start, end)):
         tally.dropped["hard-coded-secret result(s) on a placeholder, empty or example value"] += 1
         return None

@@ -34,7 +34,7 @@ SOURCES = {
     ("shop/db.py", 7): ("bandit", "B608"),
     ("shop/tools.py", 12): ("bandit", "B602"),
     ("shop/settings.py", 4): ("secrets", "password-or-key"),
-    ("shop/tools.py", 15): ("ruff", "B006"),
+    ("shop/tools.py", 15): ("ast-grep", "py-mutable-default-mutated"),
     ("shop/tools.py", 21): ("ruff", "F841"),
     ("shop/tools.py", 8): ("bandit", "B324"),
     ("static/greeting.js", 6): ("ast-grep", "js-innerhtml-from-value"),
@@ -119,7 +119,10 @@ def test_vulnerable_fixture_all_analyzers(vulnerable: Path) -> None:
                 ("shop/tools.py", 8, "B324"),
             },
         ),
-        ("ast-grep", {("static/greeting.js", 6, "js-innerhtml-from-value")}),
+        (
+            "ast-grep",
+            {("static/greeting.js", 6, "js-innerhtml-from-value"), ("shop/tools.py", 15, "py-mutable-default-mutated")},
+        ),
         ("secrets", {("shop/settings.py", 4, "password-or-key")}),
     ],
 )

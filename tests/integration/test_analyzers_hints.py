@@ -27,7 +27,7 @@ HINT_LINES = [
     "H4 shop/tools.py:12 [bandit B602] security/high CWE-78: subprocess run through a shell (shell=True)",
     "H5 static/greeting.js:6 [ast-grep js-innerhtml-from-value] security/high CWE-79: "
     "innerHTML assigned from a variable (DOM XSS)",
-    "H6 shop/tools.py:15 [ruff B006] bug/medium: Do not use mutable data structures for argument defaults",
+    "H6 shop/tools.py:15 [ast-grep py-mutable-default-mutated] bug/medium: Mutable default argument changed by the function",
     "H7 shop/tools.py:8 [bandit B324] security/low CWE-328: Weak hash function (MD5/SHA-1)",
     "H8 shop/tools.py:21 [ruff F841] refactor/low: Local variable `count` is assigned to but never used",
 ]

@@ -14,7 +14,8 @@ from reviewer.analyzers.credentials import placeholder_reason
 from tests.integration.test_analyzers_fixtures import copy_fixture, scanned_paths
 
 _EXPECT = re.compile(r"#\s*expect:\s*(.+)$")
-RULE_FILES = ["cookies.py", "settings.py", "xml_parsers.py", "xml_defused.py", "random_secrets.py", "hashing.py"]
+RULE_FILES = ["cookies.py", "settings.py", "xml_parsers.py", "xml_defused.py", "random_secrets.py", "hashing.py",
+              "defaults.py"]
 
 
 def expectations(root: Path, files: list[str]) -> dict[tuple[str, int], list[str]]:
@@ -46,7 +47,7 @@ def test_each_rule_finds_its_true_positives_and_none_of_the_near_misses(fixture:
         "py-cookie-without-secure", "py-cookie-without-httponly", "py-session-cookie-secure-off",
         "py-session-cookie-httponly-off", "py-xml-resolve-entities", "py-xml-network-entities",
         "py-lxml-entities-by-default", "py-lxml-xmlparser-default", "py-insecure-random-for-secret",
-        "py-weak-hash-of-secret",
+        "py-weak-hash-of-secret", "py-mutable-default-mutated",
     }  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from reviewer.findings import Finding
         ("ruff", "F821", ("bug", "high", None)),
         ("ruff", "F706", ("bug", "high", None)),  # prefix F7
         ("ruff", "F632", ("bug", "medium", None)),  # prefix F6
-        ("ruff", "B006", ("bug", "medium", None)),
+        ("ruff", "B006", ("bug", "low", None)),  # py-mutable-default-mutated: the changed ones
         ("ruff", "B017", ("bug", "low", None)),  # prefix B
         ("ruff", "PERF401", ("performance", "low", None)),
         ("ruff", "invalid-syntax", ("bug", "high", None)),
