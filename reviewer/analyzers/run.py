@@ -96,17 +96,27 @@ def run_analyzers(
     if progress:
         progress(PROGRESS_STAGE, 0, len(jobs))
     hits: dict[str, list[Hit]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="analyzer") as pool:
+    # The statements of the files a tool reported on are parsed while the slower tools still run
+    # (one thread: the tools are subprocesses, so this process is otherwise waiting). Leaving the
+    # block waits for both.
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="statements") as parser,
+        ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="analyzer") as pool,
+    ):
         futures: dict[Future[tuple[list[Hit], list[str], float]], Analyzer] = {}
         for analyzer, files in jobs:
             ctx = Context(root=root, deadline=time.monotonic() + limits[analyzer.name], read=sources)
             futures[pool.submit(_run_one, analyzer, ctx, files, limits[analyzer.name])] = analyzer
+        parsed: set[str] = set()
         for done, future in enumerate(as_completed(futures), start=1):
             analyzer = futures[future]
             found, notes, seconds = future.result()
             hits[analyzer.name] = found
             result.notes.extend(notes)
             result.seconds[analyzer.name] = seconds
+            fresh = sorted({h.path for h in found} - parsed)
+            parsed.update(fresh)
+            parser.submit(_parse_statements, sources, fresh)
             if progress:
                 progress(PROGRESS_STAGE, done, len(jobs))
     findings, tally = _findings(hits, chosen, sources)
@@ -138,6 +148,14 @@ def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -
     if unplaced:
         tally.dropped["result(s) naming lines their file does not have"] += unplaced
     return one_per_statement(placed), tally
+
+
+def _parse_statements(sources: Sources, paths: list[str]) -> None:
+    """Read ``paths`` and work out their statements now, so the findings are placed without waiting."""
+    for path in paths:
+        file = sources(path)
+        if file is not None:
+            file.unit(1)
 
 
 def _run_one(
