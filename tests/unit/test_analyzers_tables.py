@@ -105,11 +105,11 @@ def test_ast_grep_rule_files_name_the_corrected_cwes() -> None:
     import yaml
 
     rules = {}
-    for path in sorted((Path(tables_module.__file__).parent / "rules").rglob("*.yml")):
-        if path.name == "sgconfig.yml":
-            continue
-        for doc in yaml.safe_load_all(path.read_text()):
-            rules[doc["id"]] = doc.get("metadata", {})
+    base = Path(tables_module.__file__).parent / "rules"
+    for directory in yaml.safe_load((base / "sgconfig.yml").read_text())["ruleDirs"]:  # ast-grep's only
+        for path in sorted((base / directory).rglob("*.yml")):
+            for doc in yaml.safe_load_all(path.read_text()):
+                rules[doc["id"]] = doc.get("metadata", {})
     expected = {
         "js-weak-hash": ("CWE-328", None),
         "go-weak-hash": ("CWE-328", None),
