@@ -54,6 +54,8 @@ from reviewer.analyzers.base import (
     tool_env,
 )
 from reviewer.analyzers.tables import classify
+from reviewer.analyzers.taintflow import Module, Opaque, Step, first_opaque
+from reviewer.analyzers.taintflow import parse as parse_module
 
 ENV_VAR = "REVIEWER_SEMGREP"
 RULES = ("rules", "semgrep", "python-taint.yml")
@@ -264,8 +266,9 @@ def parse(ctx: Context, outs: list[str]) -> list[Hit]:
     rules = rules_by_id()
     hits: list[Hit] = []
     seen: set[tuple[str, int, str | None]] = set()
+    modules: dict[str, Module | None] = {}
     for item in results:
-        hit = _hit(ctx, item, rules)
+        hit = _hit(ctx, item, rules, modules)
         if hit is None:
             continue
         key = (hit.path, hit.start_line, hit.cwe)  # two sinks of one rule on one line: one finding
@@ -288,7 +291,11 @@ def _json_object(out: str) -> dict[str, Any]:
     return data
 
 
-def _hit(ctx: Context, item: Any, rules: dict[str, dict[str, Any]]) -> Hit | None:
+# A flow through a call the analysis does not see into is plausible, not certain: two steps lower.
+PLAUSIBLE = {"critical": "medium", "high": "low", "medium": "low"}
+
+
+def _hit(ctx: Context, item: Any, rules: dict[str, dict[str, Any]], modules: dict[str, Module | None]) -> Hit | None:
     if not isinstance(item, dict):
         return None
     extra = item.get("extra") or {}
@@ -314,10 +321,19 @@ def _hit(ctx: Context, item: Any, rules: dict[str, dict[str, Any]]) -> Hit | Non
         title = f"{title}: {flow.source.text} (line {flow.source.line}) reaches {sink} (line {start})"
     message = one_line(str(extra.get("message") or rules.get(rule_id, {}).get("message", "")), 600)
     related = [str(c) for c in meta.get("related_cwe") or []]
+    severity, confidence, doubt = rule.severity, rule.confidence, ""
+    opaque = _opaque(ctx, path, item, flow, modules)
+    if opaque is not None:
+        severity, confidence = PLAUSIBLE.get(severity, severity), round(confidence / 2, 2)
+        doubt = (
+            f"The data passes through {opaque.what} (line {opaque.line}), which this analysis does not see "
+            "into: a plausible flow, not a certain one; check what that returns."
+        )
     explanation = " ".join(
         part
         for part in (
             flow.sentence(),
+            doubt,
             message,
             f"Related: {', '.join(related)}." if related else "",
         )
@@ -331,10 +347,28 @@ def _hit(ctx: Context, item: Any, rules: dict[str, dict[str, Any]]) -> Hit | Non
         title=one_line(title, 200),
         message=explanation,
         category=rule.category,
-        severity=rule.severity,
-        confidence=rule.confidence,
+        severity=severity,
+        confidence=confidence,
         cwe=rule.cwe,
     )
+
+
+def _opaque(ctx: Context, path: str, item: dict[str, Any], flow: Flow, modules: dict[str, Module | None]) -> Opaque | None:
+    """The call the flow passes through whose result is not known to carry the data, if any."""
+    start, end = (item.get("start") or {}).get("offset"), (item.get("end") or {}).get("offset")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return None
+    if path not in modules:
+        try:
+            modules[path] = parse_module((ctx.root / path).read_bytes())
+        except OSError:
+            modules[path] = None
+    module = modules[path]
+    if module is None:
+        return None
+    steps = [p.step() for p in flow.through]
+    source = flow.source.step() if flow.source else None
+    return first_opaque(module, source, [s for s in steps if s is not None], Step(start, end, ""))
 
 
 def _sink_name(ctx: Context, path: str, line: int, column: Any) -> str:
@@ -371,9 +405,14 @@ _STORE = re.compile(r"([A-Za-z_][\w.]*)\[.*\]\s*=$")
 
 
 class Place:
-    def __init__(self, text: str, line: int) -> None:
+    def __init__(self, text: str, line: int, start: int | None = None, end: int | None = None) -> None:
         self.text = text
         self.line = line
+        self.start = start  # byte offsets in the file
+        self.end = end
+
+    def step(self) -> Step | None:
+        return Step(self.start, self.end, self.text) if self.start is not None and self.end is not None else None
 
 
 class Flow:
@@ -427,7 +466,9 @@ def _place(location: Any, text: Any) -> Place | None:
     line = (location.get("start") or {}).get("line")
     if not isinstance(line, int):
         return None
-    return Place(one_line(str(text or ""), 80), line)
+    start, end = (location.get("start") or {}).get("offset"), (location.get("end") or {}).get("offset")
+    offsets = (start, end) if isinstance(start, int) and isinstance(end, int) else (None, None)
+    return Place(one_line(str(text or ""), 80), line, *offsets)
 
 
 def _error_notes(ctx: Context, errors: list[Any]) -> None:
