@@ -10,7 +10,8 @@
 - Rules with ``low_when_code`` drop to low when the statement matches (``exec(compile(f.read()...``
   loads a file the program chose; ``app.run(debug=True, host="127.0.0.1")`` is a local server);
   rules with ``low_unless_file`` when nothing in the file matches (``el.innerHTML = html`` in a
-  script that reads no input).
+  script that reads no input), rules with ``low_when_file`` when the file matches (a shell
+  command in a command-line tool's command, whose arguments come from whoever runs it).
 - Findings in tests, docs, examples and CI or local-development configuration are shown at low
   at most: a test's fake credentials, its ``debug=True`` or its deliberate ``eval``, the password
   of a throwaway database in a CI job, are not what a reader of the report is looking for.
@@ -86,6 +87,12 @@ def refine(analyzer: str, hit: Hit, file: SourceFile | None, tally: Tally) -> Re
         severity = Severity.low.value
         notes.append(
             "Shown at low: nothing in this file reads input (URL, referrer, cookies, storage, messages, a request)."
+        )
+    if _above_low(severity) and rule.low_when_file and file is not None and _regex(rule.low_when_file).search(file.text()):
+        severity = Severity.low.value
+        notes.append(
+            "Shown at low: a command of a command-line tool that reads no web request; its arguments come from "
+            "whoever runs it, who can run commands anyway."
         )
     where = apart_role(hit.path)
     if where is not None and _above_low(severity):

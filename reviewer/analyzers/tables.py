@@ -23,6 +23,7 @@ class Rule:
     needs_secret: bool = False  # kept only where the secret scanner found a real-looking value
     low_when_code: str | None = None  # a regular expression over the statement's code
     low_unless_file: str | None = None  # a regular expression the file must match to stay above low
+    low_when_file: str | None = None  # a regular expression over the file that drops it to low
     not_when_code: str | None = None  # a regular expression over the statement that proves the tool wrong
 
 
@@ -73,6 +74,7 @@ def classify(
     related = merged.get("related") or ()
     low_when_code = _pattern(merged.get("low_when_code"))
     low_unless_file = _pattern(merged.get("low_unless_file"))
+    low_when_file = _pattern(merged.get("low_when_file"))
     not_when_code = _pattern(merged.get("not_when_code"))
     return Rule(
         category=category,
@@ -85,6 +87,7 @@ def classify(
         needs_secret=bool(merged.get("needs_secret", False)),
         low_when_code=low_when_code,
         low_unless_file=low_unless_file,
+        low_when_file=low_when_file,
         not_when_code=not_when_code,
     )
 

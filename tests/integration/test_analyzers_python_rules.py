@@ -78,7 +78,7 @@ def facts(run) -> dict[tuple[str, int], tuple[str, str, str, str]]:
 
 
 def test_noise_handling_with_every_analyzer(fixture: Path) -> None:
-    files = ["credentials.py", "queries.py", "serve.py", "tests/login_checks.py"]
+    files = ["credentials.py", "queries.py", "serve.py", "cli_commands.py", "cli_and_web.py", "tests/login_checks.py"]
     run = run_analyzers(fixture, files, ["all"])
     got = facts(run)
     expected = expectations(fixture, files)
@@ -96,6 +96,8 @@ def test_noise_handling_with_every_analyzer(fixture: Path) -> None:
     assert (sql.rule, sql.start_line, sql.end_line, sql.severity.value, sql.cwe) == ("B608", 5, 8, "high", "CWE-89")
     assert sql.evidence.startswith("cur.execute(") and sql.evidence.endswith(")")
     assert "Also reported by ruff S608." in sql.explanation
+    # a command-line tool's shell command is low and says why
+    assert "command-line tool" in got[("cli_commands.py", 17)][3]
     # the credential in a test is low and says why; bandit's and ruff's reports on it merged in
     test_secret = got[("tests/login_checks.py", 5)]
     assert "part of the tests" in test_secret[3] and "Also reported by" in test_secret[3]
