@@ -36,17 +36,19 @@ HERE = Path(__file__).resolve().parents[1]
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 WHERE = ("code", "test", "docs", "example", "ci")
 _TIMER = r"""
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from reviewer.analyzers import run_analyzers
 from reviewer.config import load_settings
 from reviewer.repo.scan import scan
 root = Path(sys.argv[1])
 paths = [f.path for f in scan(root, load_settings(root)).files]
-t = time.perf_counter()
+def cpu():
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))
+t, c = time.perf_counter(), cpu()
 run = run_analyzers(root, paths, ["all"])
-wall = time.perf_counter() - t
-print(json.dumps({"wall": wall, "seconds": run.seconds, "findings": len(run.findings), "files": len(paths),
+wall, used = time.perf_counter() - t, cpu() - c
+print(json.dumps({"wall": wall, "cpu": used, "seconds": run.seconds, "findings": len(run.findings), "files": len(paths),
                   "notes": [n for n in run.notes if "not installed" in n or "timed out" in n or "failed" in n]}))
 """
 
@@ -138,6 +140,7 @@ def commit_of(repo: Path) -> str:
 
 def time_analyzers(trees: list[tuple[str, Path]], repo: Path, rounds: int) -> None:
     walls: dict[str, list[float]] = {name: [] for name, _ in trees}
+    cpus: dict[str, list[float]] = {name: [] for name, _ in trees}
     print(f"\nanalyzer wall time on {repo.name} ({rounds} rounds, trees interleaved):")
     for i in range(rounds):
         for name, src in trees if i % 2 == 0 else list(reversed(trees)):
@@ -148,11 +151,12 @@ def time_analyzers(trees: list[tuple[str, Path]], repo: Path, rounds: int) -> No
                 sys.exit(f"timing failed with {src}: {proc.stderr.strip()[-500:]}")
             data = json.loads(proc.stdout.strip().splitlines()[-1])
             walls[name].append(data["wall"])
+            cpus[name].append(data["cpu"])
             per = ", ".join(f"{k} {v:.1f}" for k, v in sorted(data["seconds"].items()))
-            print(f"  round {i + 1} {name:>6}: {data['wall']:6.1f} s  ({per}; {data['files']} files, "
+            print(f"  round {i + 1} {name:>6}: {data['wall']:6.1f} s, CPU {data['cpu']:6.1f} s  ({per}; {data['files']} files, "
                   f"{data['findings']} findings; load {' '.join(load)}){' ' + str(data['notes']) if data['notes'] else ''}")
     medians = {name: statistics.median(v) for name, v in walls.items()}
-    line = "  median: " + ", ".join(f"{n} {m:.1f} s" for n, m in medians.items())
+    line = "  median: " + ", ".join(f"{n} {m:.1f} s (CPU {statistics.median(cpus[n]):.1f} s)" for n, m in medians.items())
     if len(trees) == 2:
         (a, _), (b, _) = trees
         line += f"; {b}/{a} = {medians[b] / medians[a]:.2f}"

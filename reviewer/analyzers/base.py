@@ -15,11 +15,11 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass
@@ -52,6 +52,16 @@ class ToolTimeout(Exception):
     """The tool did not finish before its deadline."""
 
 
+class JsonCache(Protocol):
+    """Where an analyzer keeps small JSON records by key (``reviewer.index.cache.IndexCache``)."""
+
+    enabled: bool
+
+    def get_json(self, kind: str, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def put_json(self, kind: str, items: Mapping[str, Any]) -> None: ...
+
+
 @dataclass
 class Context:
     """What an adapter gets for one run: the root, a deadline and the shared file reader."""
@@ -60,6 +70,7 @@ class Context:
     deadline: float  # time.monotonic() value
     read: Callable[[str], object]  # path -> evidence.SourceFile | None (shared, thread-safe)
     notes: list[str] = field(default_factory=list)  # partial problems worth one line each
+    cache: JsonCache | None = None  # per-file results by content hash, for analyzers that keep them
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

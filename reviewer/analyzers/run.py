@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reviewer.analyzers.astgrep import AstGrep
 from reviewer.analyzers.bandit import Bandit
-from reviewer.analyzers.base import Analyzer, Context, Hit, ToolFailed, ToolMissing, ToolTimeout
+from reviewer.analyzers.base import Analyzer, Context, Hit, JsonCache, ToolFailed, ToolMissing, ToolTimeout
 from reviewer.analyzers.evidence import Sources, safe_path, to_finding
 from reviewer.analyzers.merge import Placed, merge_same, one_per_statement
 from reviewer.analyzers.refine import Tally, context, refine
@@ -74,11 +74,14 @@ def run_analyzers(
     *,
     progress: Progress | None = None,
     timeouts: dict[str, float] | None = None,
+    cache: JsonCache | None = None,
 ) -> AnalyzerRun:
     """Run the analyzers ``names`` on ``paths`` (repository-relative) under ``root``, in parallel.
 
     A missing, failing or slow analyzer costs one line in ``notes``, never an exception; results
-    on one statement (of one category) merge into one finding, the worst severity kept.
+    on one statement (of one category) merge into one finding, the worst severity kept. ``cache``
+    (an open ``reviewer.index.cache.IndexCache``) keeps per-file results of the analyzers that
+    use one (semgrep) by content hash.
     """
     chosen = resolve_names(names)
     result = AnalyzerRun()
@@ -107,7 +110,7 @@ def run_analyzers(
     ):
         futures: dict[Future[tuple[list[Hit], list[str], float]], Analyzer] = {}
         for analyzer, files in jobs:
-            ctx = Context(root=root, deadline=time.monotonic() + limits[analyzer.name], read=sources)
+            ctx = Context(root=root, deadline=time.monotonic() + limits[analyzer.name], read=sources, cache=cache)
             futures[pool.submit(_run_one, analyzer, ctx, files, limits[analyzer.name])] = analyzer
         parsed: set[str] = set()
         for done, future in enumerate(as_completed(futures), start=1):

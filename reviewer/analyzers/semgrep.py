@@ -21,11 +21,14 @@ logged in to semgrep's service, and it is the part that has network code (metric
 registry, login). semgrep-core reads only the rule and target files it is given: no repository
 configuration (.semgrepignore, .semgrep.yml), no git, no settings file, and opens no connection.
 It is given files the scanner selected, relative to the root: those that hold web code (see
-``WEB_CODE``), not tests, at most 1 MB each.
+``WEB_CODE``) and a word a taint source needs (``SOURCE_HINT``), not tests, at most 1 MB each.
+Its results per file are kept in reviewer's cache by the file's content hash, the rules and the
+engine's version (``Cached``): a second run analyses only the files that changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -42,6 +45,7 @@ import yaml
 from reviewer.analyzers.base import (
     Context,
     Hit,
+    JsonCache,
     ToolFailed,
     ToolMissing,
     balanced,
@@ -64,6 +68,7 @@ MAX_FILE_BYTES = 1_000_000  # semgrep's own default limit
 PER_FILE_SECONDS = 5  # semgrep's defaults: a rule gives up on a file after 5 s ...
 PER_FILE_TIMEOUTS = 3  # ... and a file is skipped after 3 rules gave up
 MAX_MEMORY_MIB = 4000
+ADAPTER_VERSION = "2"  # bump when what is kept of semgrep-core's output changes
 _LIST_KEYS = ("pattern-sources", "pattern-sanitizers", "pattern-sinks", "pattern-propagators")
 
 
@@ -84,26 +89,106 @@ class Semgrep:
             ctx.notes.append(f"semgrep: {too_big} file(s) over 1 MB not analysed")
         if not targets:
             return []
-        # one process per core, each on a share of the files of about equal size (semgrep-core's
-        # own -j 2 spent 3.5x the CPU time for the same work on flask's sources)
-        groups = balanced(ctx.root, targets, cpu_workers())
-        with tempfile.TemporaryDirectory(prefix="reviewer-semgrep-") as tmp:
-            rules_file = Path(tmp, "rules.json")
-            rules_file.write_text(rules_json(), encoding="utf-8")
-            argvs = []
-            for n, group in enumerate(groups):
-                targets_file = Path(tmp, f"targets-{n}.json")
-                targets_file.write_text(targets_json(group), encoding="utf-8")
-                argvs.append([
-                    str(core), "-json", "-rules", str(rules_file), "-targets", str(targets_file),
-                    "-timeout", str(PER_FILE_SECONDS), "-timeout_threshold", str(PER_FILE_TIMEOUTS),
-                    "-max_memory", str(MAX_MEMORY_MIB), "-j", "1", "-fast",
-                ])  # fmt: skip
-            try:
-                outs = run_many(ctx, argvs, workers=len(argvs))
-            except ToolFailed as exc:
-                raise ToolFailed(f"semgrep-core {core_version(core)}: {exc}") from exc
-        return parse(ctx, outs)
+        cached = Cached(ctx.cache, core, targets)
+        todo = cached.missing()
+        results, errors = cached.results(), []
+        if todo:
+            fresh, fresh_errors = _run_core(ctx, core, todo)
+            cached.store(todo, fresh, fresh_errors)
+            results += fresh
+            errors += fresh_errors
+        return parse(ctx, results, errors)
+
+
+def _run_core(ctx: Context, core: Path, targets: dict[str, str]) -> tuple[list[Any], list[Any]]:
+    """semgrep-core's results and errors for ``targets`` (path -> content hash)."""
+    # one process per core, each on a share of the files of about equal size (semgrep-core's
+    # own -j 2 spent 3.5x the CPU time for the same work on flask's sources)
+    groups = balanced(ctx.root, list(targets), cpu_workers())
+    with tempfile.TemporaryDirectory(prefix="reviewer-semgrep-") as tmp:
+        rules_file = Path(tmp, "rules.json")
+        rules_file.write_text(rules_json(), encoding="utf-8")
+        argvs = []
+        for n, group in enumerate(groups):
+            targets_file = Path(tmp, f"targets-{n}.json")
+            targets_file.write_text(targets_json(group), encoding="utf-8")
+            argvs.append([
+                str(core), "-json", "-rules", str(rules_file), "-targets", str(targets_file),
+                "-timeout", str(PER_FILE_SECONDS), "-timeout_threshold", str(PER_FILE_TIMEOUTS),
+                "-max_memory", str(MAX_MEMORY_MIB), "-j", "1", "-fast",
+            ])  # fmt: skip
+        try:
+            outs = run_many(ctx, argvs, workers=len(argvs))
+        except ToolFailed as exc:
+            raise ToolFailed(f"semgrep-core {core_version(core)}: {exc}") from exc
+    results: list[Any] = []
+    errors: list[Any] = []
+    for out in outs:
+        data = _json_object(out)
+        results += [r for r in data.get("results") or [] if isinstance(r, dict)]
+        errors += [e for e in data.get("errors") or [] if isinstance(e, dict)]
+    return results, errors
+
+
+class Cached:
+    """semgrep-core's results per file, kept in the cache by the file's content hash under a prefix
+    of the rules and the engine (see ``cache_prefix``), so that an unchanged file is not analysed
+    again. A file with an error (a timeout, memory, a parse failure) is not kept: the next run
+    tries it again; a run that fails or times out keeps nothing."""
+
+    KIND = "semgrep"
+
+    def __init__(self, cache: JsonCache | None, core: Path, targets: dict[str, str]) -> None:
+        self.cache = cache if cache is not None and cache.enabled else None
+        self.targets = targets
+        self.found: dict[str, Any] = {}
+        if self.cache is None:
+            return
+        self.prefix = cache_prefix(engine_identity(core), rules_json())
+        found = self.cache.get_json(self.KIND, {self._key(sha) for sha in targets.values()})
+        self.found = {path: found[self._key(sha)] for path, sha in targets.items() if _valid(found.get(self._key(sha)))}
+
+    def _key(self, sha: str) -> str:
+        return f"{self.prefix}:{sha}"
+
+    def missing(self) -> dict[str, str]:
+        return {p: sha for p, sha in self.targets.items() if p not in self.found}
+
+    def results(self) -> list[Any]:
+        return [{**item, "path": path} for path, entry in self.found.items() for item in entry["results"]]
+
+    def store(self, analysed: dict[str, str], results: list[Any], errors: list[Any]) -> None:
+        if self.cache is None:
+            return
+        failed = {str((e.get("location") or {}).get("path") or e.get("path") or "") for e in errors}
+        if "" in failed:  # an error that names no file: keep nothing of this run
+            return
+        per_file: dict[str, list[Any]] = {p: [] for p in analysed if p not in failed}
+        for item in results:
+            path = item.get("path")
+            if path in per_file:
+                per_file[path].append({k: v for k, v in item.items() if k != "path"})
+        self.cache.put_json(self.KIND, {self._key(analysed[p]): {"results": r} for p, r in per_file.items()})
+
+
+def cache_prefix(engine: str, rules: str) -> str:
+    """The part of a cache key that changes with the rules, the engine or this adapter."""
+    return hashlib.sha256(f"{ADAPTER_VERSION}\0{engine}\0{rules}".encode()).hexdigest()[:16]
+
+
+def engine_identity(core: Path) -> str:
+    """semgrep-core's version, and its path, size and time (a rebuilt or reinstalled engine of the
+    same version is another engine too)."""
+    try:
+        stat = core.stat()
+        where = f"{core}:{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        where = str(core)
+    return f"{core_version(core)}:{where}"
+
+
+def _valid(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("results"), list)
 
 
 def find_semgrep_core() -> Path:
@@ -225,6 +310,14 @@ WEB_CODE = re.compile(
 )
 
 
+# The analysis is intra-procedural: a file without a word any source needs (a request object, a
+# route's parameters, a WSGI/CGI variable, input()) cannot hold a finding, and is not analysed.
+SOURCE_HINT = re.compile(
+    rb"\b(?:request|req)\b|\b(?:environ|QUERY_STRING|PATH_INFO|REQUEST_URI|SCRIPT_NAME|CONTENT_TYPE|HTTP_[A-Z_]+)\b"
+    rb"|\binput[ \t]*\(|\bcgi\.|@[\w.]+\.(?:route|get|post|put|patch|delete|api_route|websocket)\(",
+)
+
+
 def _is_test(path: str) -> bool:
     """Test code, left out as semgrep's own default ignore list does: test apps echo their input
     on purpose, and their findings would be noise."""
@@ -238,9 +331,10 @@ def _is_test(path: str) -> bool:
     )
 
 
-def _targets(root: Path, paths: list[str]) -> tuple[list[str], int]:
-    """The files worth analysing (web code, at most 1 MB) and how many were too big."""
-    kept: list[str] = []
+def _targets(root: Path, paths: list[str]) -> tuple[dict[str, str], int]:
+    """The files worth analysing (web code that reads a request, at most 1 MB) with their content
+    hashes, and how many were too big."""
+    kept: dict[str, str] = {}
     too_big = 0
     for path in paths:
         try:
@@ -250,24 +344,18 @@ def _targets(root: Path, paths: list[str]) -> tuple[list[str], int]:
             continue
         if len(data) > MAX_FILE_BYTES:
             too_big += 1
-        elif WEB_CODE.search(data) and not _is_test(path):
-            kept.append(path)
+        elif WEB_CODE.search(data) and SOURCE_HINT.search(data) and not _is_test(path):
+            kept[path] = hashlib.sha256(data).hexdigest()
     return kept, too_big
 
 
-def parse(ctx: Context, outs: list[str]) -> list[Hit]:
-    """The hits of semgrep-core's outputs (one per process), one per line and CWE."""
-    results: list[Any] = []
-    errors: list[Any] = []
-    for out in outs:
-        data = _json_object(out)
-        results += data.get("results") or []
-        errors += data.get("errors") or []
+def parse(ctx: Context, results: list[Any], errors: list[Any]) -> list[Hit]:
+    """The hits of semgrep-core's results, one per line and CWE; a note per kind of error."""
     rules = rules_by_id()
     hits: list[Hit] = []
     seen: set[tuple[str, int, str | None]] = set()
     modules: dict[str, Module | None] = {}
-    for item in results:
+    for item in sorted(results, key=_position):  # cached and fresh results in one order
         hit = _hit(ctx, item, rules, modules)
         if hit is None:
             continue
@@ -277,6 +365,12 @@ def parse(ctx: Context, outs: list[str]) -> list[Hit]:
             hits.append(hit)
     _error_notes(ctx, errors)
     return hits
+
+
+def _position(item: dict[str, Any]) -> tuple[str, int, str]:
+    start = item.get("start") or {}
+    return (str(item.get("path", "")), start.get("offset", 0) if isinstance(start.get("offset"), int) else 0,
+            str(item.get("check_id", "")))
 
 
 def _json_object(out: str) -> dict[str, Any]:

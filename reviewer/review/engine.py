@@ -14,6 +14,7 @@ from pathlib import Path
 from reviewer.config import Settings
 from reviewer.errors import ConfigError, InputError
 from reviewer.findings import Finding, sort_findings
+from reviewer.index.cache import IndexCache
 from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend
 from reviewer.pack.model import Pack
 from reviewer.pack.packer import DEFAULT_WINDOW, build_pack
@@ -243,7 +244,8 @@ def _run_analyzers(root: Path, pack: Pack, settings: Settings, result: ReviewRes
         paths = [p for p in paths if p in wanted]
     if not paths:
         return []
-    run = run_analyzers(root, paths, names, progress=progress)
+    with IndexCache(settings) as cache:  # semgrep's results per file, by content hash
+        run = run_analyzers(root, paths, names, progress=progress, cache=cache)
     result.notes.extend(run.notes)
     return run.findings
 

@@ -4,6 +4,7 @@ non-web code left out; the repository cannot reconfigure it; failures cost one n
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from reviewer.analyzers import run_analyzers
-from reviewer.analyzers.semgrep import ENV_VAR, core_of, rules_by_id
+from reviewer.analyzers.semgrep import ENV_VAR, cache_prefix, core_of, rules_by_id, rules_json
 from reviewer.analyzers.tables import section
+from reviewer.config import Settings
+from reviewer.findings import Finding
+from reviewer.index.cache import IndexCache
 from tests.conftest import git
 from tests.integration.test_analyzers_fixtures import copy_fixture, scanned_paths
 
@@ -209,3 +213,123 @@ run = run_analyzers(root, [p.relative_to(root).as_posix() for p in root.rglob('*
 assert run.notes == [], run.notes
 print(len(run.findings))
 """
+
+
+def _logging_core(semgrep_core: Path, where: Path, version: str | None = None) -> tuple[Path, Path]:
+    """A semgrep-core that copies the target list of every analysis into a log directory before
+    running the real one (or answers ``-version`` with ``version``)."""
+    log = where / "targets"
+    log.mkdir()
+    wrapper = where / "bin" / "semgrep-core"
+    wrapper.parent.mkdir(exist_ok=True)
+    answer = f'[ "$1" = "-version" ] && {{ echo "semgrep-core version: {version} (x)"; exit 0; }}\n' if version else ""
+    wrapper.write_text(
+        "#!/bin/sh\n" + answer
+        + f'for a in "$@"; do case "$a" in *targets-*.json) cp "$a" {log}/$$.json;; esac; done\n'
+        + f'exec {semgrep_core} "$@"\n'
+    )  # fmt: skip
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def _analysed(log: Path) -> set[str]:
+    """The files semgrep-core was given since the last call."""
+    files = set()
+    for each in log.iterdir():
+        files |= {t[1]["path"]["fpath"] for t in json.loads(each.read_text())[1]}
+        each.unlink()
+    return files
+
+
+def _cached_run(root: Path, cache_dir: Path, paths: list[str]) -> list[Finding]:
+    with IndexCache(Settings(cache_dir=str(cache_dir))) as cache:
+        run = run_analyzers(root, paths, ["semgrep"], cache=cache)
+    assert run.notes == []
+    return run.findings
+
+
+def test_cache_gives_the_same_findings_and_rescans_only_changed_files(
+    semgrep_core: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_fixture("taint-app", tmp_path / "r", commit=False)
+    paths = scanned_paths(root)
+    wrapper, log = _logging_core(semgrep_core, tmp_path)
+    monkeypatch.setenv(ENV_VAR, str(wrapper))
+    cache_dir = tmp_path / "cache"
+
+    first = _cached_run(root, cache_dir, paths)
+    analysed = _analysed(log)
+    assert "app/shop.py" in analysed and len(analysed) >= 8
+    assert not any(p.startswith(("tests/", "lib/")) for p in analysed)  # test code, non-web code
+
+    second = _cached_run(root, cache_dir, paths)
+    assert _analysed(log) == set()  # nothing analysed again
+    assert second == first  # byte for byte the same findings, in the same order
+    assert second == run_analyzers(root, paths, ["semgrep"]).findings  # and those of a run without cache
+    _analysed(log)
+
+    # a changed file is analysed again (and only it); its new flaw is found, the old ones stay
+    shop = root / "app" / "shop.py"
+    shop.write_text(shop.read_text() + "\n\n@app.route('/late')\ndef late():\n    return eval(request.args['x'])\n")
+    third = _cached_run(root, cache_dir, paths)
+    assert _analysed(log) == {"app/shop.py"}
+    new = len(shop.read_text().splitlines())
+    assert {(f.path, f.start_line) for f in third} == {(f.path, f.start_line) for f in first} | {("app/shop.py", new)}
+    # a file moved elsewhere with the same content needs no new analysis, its findings move along
+    (root / "app" / "moved.py").write_bytes((root / "app" / "backup.py").read_bytes())
+    moved = _cached_run(root, cache_dir, [*paths, "app/moved.py"])
+    assert _analysed(log) == set()
+    assert {f.start_line for f in moved if f.path == "app/moved.py"} == {
+        f.start_line for f in third if f.path == "app/backup.py"
+    } != set()
+
+
+def test_cache_is_keyed_on_engine_version_and_rules(
+    semgrep_core: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = copy_fixture("taint-app", tmp_path / "r", commit=False)
+    paths = scanned_paths(root)
+    wrapper, log = _logging_core(semgrep_core, tmp_path, version="1.0.0")
+    monkeypatch.setenv(ENV_VAR, str(wrapper))
+    first = _cached_run(root, tmp_path / "cache", paths)
+    analysed = _analysed(log)
+    assert analysed
+    # another release at the very same path, of the same size and time: everything again
+    stat = wrapper.stat()
+    wrapper.write_text(wrapper.read_text().replace("1.0.0", "2.0.0"))
+    os.utime(wrapper, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert wrapper.stat().st_size == stat.st_size
+    assert _cached_run(root, tmp_path / "cache", paths) == first
+    assert _analysed(log) == analysed
+    # the key changes with the rules, the engine and nothing else
+    assert cache_prefix("1.0.0:/e", rules_json()) == cache_prefix("1.0.0:/e", rules_json())
+    assert cache_prefix("1.0.0:/e", rules_json()) != cache_prefix("1.0.0:/e", rules_json().replace("ERROR", "WARNING"))
+    assert cache_prefix("1.0.0:/e", rules_json()) != cache_prefix("2.0.0:/e", rules_json())
+
+
+def test_a_failed_or_timed_out_run_keeps_nothing(taint_app: Path, tmp_path: Path) -> None:
+    cache_dir = tmp_path / "cache"
+    with IndexCache(Settings(cache_dir=str(cache_dir))) as cache:
+        run = run_analyzers(taint_app, scanned_paths(taint_app), ["semgrep"], timeouts={"semgrep": 0.001}, cache=cache)
+    assert run.findings == [] and run.notes == ["semgrep: timed out after 0.001 s, skipped"]
+    assert {(f.path, f.start_line, f.cwe) for f in _cached_run(taint_app, cache_dir, scanned_paths(taint_app))} == marked(
+        taint_app
+    )
+
+
+def test_only_files_a_source_can_reach_are_analysed(semgrep_core: Path, make_repo, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo(
+        {
+            "views.py": "from django.http import HttpResponse\ndef v(request, slug):\n    return HttpResponse(slug)\n",
+            "api.py": "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/f')\ndef f(q: str):\n    return eval(q)\n",
+            "wsgi.py": "from werkzeug.wrappers import Response\ndef app(env, sr):\n    eval(env['QUERY_STRING'])\n",
+            "models.py": "from flask_sqlalchemy import SQLAlchemy\nfrom flask import Flask\ndb = SQLAlchemy(Flask('x'))\n",
+            "util.py": "import os\ndef run(cmd):\n    os.system(cmd)\n",
+        }
+    )
+    wrapper, log = _logging_core(semgrep_core, tmp_path)
+    monkeypatch.setenv(ENV_VAR, str(wrapper))
+    run = run_analyzers(root, ["views.py", "api.py", "wsgi.py", "models.py", "util.py"], ["semgrep"])
+    assert _analysed(log) == {"views.py", "api.py", "wsgi.py"}
+    assert {f.path for f in run.findings} == {"views.py", "api.py", "wsgi.py"}
