@@ -2,6 +2,7 @@
 
     python bench/precision_bench.py REPO [--base SRC] [--labels FILE] [--seed 17] [--sample 60]
     python bench/precision_bench.py REPO --base SRC --time 3      # analyzer wall time, side by side
+    python bench/precision_bench.py REPO --base SRC --time-review 3   # `reviewer review`, side by side
 
 Runs ``reviewer review REPO --format json`` with no model (no API key in the environment) with
 this source tree and, with ``--base``, with another checkout of reviewer's source (the code
@@ -14,7 +15,9 @@ column says ``real`` or ``noise`` (with a one-line reason) and prints the precis
 
 ``--time N`` measures the analyzers alone (``run_analyzers`` on every scanned file, all
 analyzers in parallel), N rounds with the two trees interleaved, and prints the medians, their
-ratio and the load average beside each round. Not part of the test suite.
+ratio and the load average beside each round. ``--time-review N`` times ``reviewer review REPO``
+end to end the same way, each round on an empty cache and again on the cache it left. Not part of
+the test suite.
 """
 
 from __future__ import annotations
@@ -60,11 +63,14 @@ def env_for(src: Path) -> dict[str, str]:
     return env
 
 
-def review(src: Path, repo: Path, out: Path) -> tuple[dict, float]:
+def review(src: Path, repo: Path, out: Path, cache: Path | None = None) -> tuple[dict, float]:
+    env = env_for(src)
+    if cache is not None:
+        env["REVIEWER_CACHE_DIR"] = str(cache)
     started = time.perf_counter()
     proc = subprocess.run(  # from the output's directory: `-m` puts the working directory first on the path
         [sys.executable, "-m", "reviewer", "review", str(repo), "--format", "json", "-o", str(out), "-q"],
-        env=env_for(src), capture_output=True, text=True, check=False, cwd=out.parent,
+        env=env, capture_output=True, text=True, check=False, cwd=out.parent,
     )  # fmt: skip
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
@@ -167,6 +173,30 @@ def time_analyzers(trees: list[tuple[str, Path]], repo: Path, rounds: int) -> No
     print(line)
 
 
+def time_reviews(trees: list[tuple[str, Path]], repo: Path, rounds: int) -> None:
+    """``reviewer review REPO`` (no model) end to end: per round and tree, a run on an empty cache
+    ("cold") and a second one on the cache it left ("warm"); trees interleaved."""
+    walls: dict[tuple[str, str], list[float]] = {}
+    print(f"\nreviewer review wall time on {repo.name} ({rounds} rounds, trees interleaved, cold then warm cache):")
+    for i in range(rounds):
+        for name, src in trees if i % 2 == 0 else list(reversed(trees)):
+            with tempfile.TemporaryDirectory() as tmp:
+                for state in ("cold", "warm"):
+                    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
+                    doc, wall = review(src, repo, Path(tmp) / f"{name}.json", cache=Path(tmp) / "cache")
+                    walls.setdefault((name, state), []).append(wall)
+                    print(f"  round {i + 1} {name:>6} {state}: {wall:6.1f} s ({len(doc.get('findings', []))} findings; "
+                          f"load {' '.join(load)})")
+    for state in ("cold", "warm"):
+        medians = {name: statistics.median(walls[name, state]) for name, _ in trees}
+        line = f"  median {state}: " + ", ".join(f"{n} {m:.1f} s" for n, m in medians.items())
+        if len(trees) == 2:
+            (a, _), (b, _) = trees
+            paired = [y / x for x, y in zip(walls[a, state], walls[b, state], strict=True)]
+            line += (f"; {b}/{a} = {medians[b] / medians[a]:.2f}; per round {', '.join(f'{r:.2f}' for r in paired)}")
+        print(line)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("repo", type=Path)
@@ -177,10 +207,15 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--time", type=int, default=0, metavar="N", help="also time the analyzers alone, N rounds")
     ap.add_argument("--only-time", action="store_true", help="with --time: skip the review and the sample")
+    ap.add_argument("--time-review", type=int, default=0, metavar="N",
+                    help="time `reviewer review REPO` end to end instead (cold and warm cache), N rounds")
     args = ap.parse_args()
     repo = args.repo.resolve()
     trees = ([("before", args.base.resolve())] if args.base else []) + [("after", HERE)]
     print(f"{repo.name} at {commit_of(repo)}")
+    if args.time_review:
+        time_reviews(trees, repo, args.time_review)
+        return
     if args.only_time:
         time_analyzers(trees, repo, max(1, args.time))
         return
