@@ -333,3 +333,20 @@ def test_only_files_a_source_can_reach_are_analysed(semgrep_core: Path, make_rep
     run = run_analyzers(root, ["views.py", "api.py", "wsgi.py", "models.py", "util.py"], ["semgrep"])
     assert _analysed(log) == {"views.py", "api.py", "wsgi.py"}
     assert {f.path for f in run.findings} == {"views.py", "api.py", "wsgi.py"}
+
+
+def test_a_file_semgrep_could_not_parse_is_tried_again(semgrep_core: Path, make_repo, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = "from flask import request\n\ndef f():\n    return eval(request.args['x'])\n"
+    root = make_repo({"ok.py": ok, "bad.py": "from flask import request\nx = (((((\n\x00\xff def f(:\n  eval(request.args['x'])\n"})
+    wrapper, log = _logging_core(semgrep_core, tmp_path)
+    monkeypatch.setenv(ENV_VAR, str(wrapper))
+    for _ in range(2):
+        with IndexCache(Settings(cache_dir=str(tmp_path / "cache"))) as cache:
+            run = run_analyzers(root, ["ok.py", "bad.py"], ["semgrep"], cache=cache)
+        assert run.notes == ["semgrep: 1 file(s) could not be parsed and were not fully checked"]
+        assert {(f.path, f.start_line) for f in run.findings} == {("ok.py", 4)}
+    assert _analysed(log) == {"ok.py", "bad.py"}
+    with IndexCache(Settings(cache_dir=str(tmp_path / "cache"))) as cache:
+        run_analyzers(root, ["ok.py", "bad.py"], ["semgrep"], cache=cache)
+    assert _analysed(log) == {"bad.py"}  # the file with an error again, never from the cache
