@@ -43,6 +43,12 @@ class Focus:
     focused: list[str] = field(default_factory=list)  # packed whole first, most important first
     reasons: dict[str, list[str]] = field(default_factory=dict)
     symbols: dict[str, float] = field(default_factory=dict)  # defined names the task names
+    # for definition-level packing (reviewer.pack.defrank): each defined name the task writes,
+    # with how surely it is meant as code; each repository file's frames (line, weight); the
+    # question's terms with their inverse document frequency over the files
+    names: dict[str, float] = field(default_factory=dict)
+    frames: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    terms: dict[str, float] = field(default_factory=dict)
 
     def add(self, path: str, weight: float, reason: str, *, whole: bool = False) -> None:
         self.files[path] = self.files.get(path, 0.0) + weight
@@ -119,6 +125,7 @@ def _trace_focus(
         weight = scale * max(0.25, 0.75**depth)
         where = f"line {frame.line}" + (f", in {frame.function}" if frame.function else "")
         focus.add(path, 2.0 * weight, f"{label} ({where})", whole=depth < whole)
+        focus.frames.setdefault(path, []).append((frame.line, weight))
         depth += 1
         if frame.function:
             focus.symbols[frame.function] = focus.symbols.get(frame.function, 0.0) + weight
@@ -187,12 +194,15 @@ def _query_focus(
     names = dict.fromkeys(_IDENT.findall(query))
     for name in names:
         owners = definers.get(name)
-        if not owners or len(owners) > _MAX_DEFINERS:
+        if not owners:
+            continue
+        kind = _name_kind(name, query, definers, roots)
+        focus.names[name] = max(focus.names.get(name, 0.0), _NAME_WEIGHT[kind])
+        if len(owners) > _MAX_DEFINERS:
             continue
         # a name that code defines points at that code, not at tests or docs defining it too
         code = [o for o in owners if role_of(o) == "code"]
         owners = code or owners
-        kind = _name_kind(name, query, definers, roots)
         weight = _NAME_WEIGHT[kind] / len(owners)
         focus.symbols[name] = focus.symbols.get(name, 0.0) + weight
         for owner in owners:
@@ -207,6 +217,7 @@ def _query_focus(
         return
     vocab = set(terms)
     index = build_bm25(paths, {p: tags[p].defines for p in paths}, {p: tags[p].references for p in paths}, vocab)
+    focus.terms = {t: index.idf(t) for t in terms if t in index.postings}
     scores = index.scores(terms)
     if not scores:
         return

@@ -28,6 +28,7 @@ class PackedFile:
     language: str | None = None
     reason: str = ""  # why it got its tier (shown by --explain)
     rank: float = 0.0
+    definitions: list[str] = field(default_factory=list)  # in an outline, the definitions shown whole
 
 
 @dataclass
