@@ -38,6 +38,7 @@ from reviewer.repo.scan import ScanResult, scan
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_WINDOW = 1_048_576
+TREE_SHARE = 1 / 16  # of the budget: a bigger directory tree is collapsed (deep directories as counts)
 _RUN = "run2"  # the cache's record of a run's choices (2: with the definitions shown whole)
 
 
@@ -219,7 +220,8 @@ class _Background:
 class _Frame:
     """The header, the directory tree and the footer. The header names no counts and the tree
     comes after the files: adding a file must not change the start of the pack (see
-    ``reviewer.pack.order``). The tree is collapsed when the whole of it would not fit. Its exact
+    ``reviewer.pack.order``). The tree is collapsed when it would take more than ``TREE_SHARE``
+    of the budget (by estimate), and further when the whole of it would not fit. Its exact
     count is taken only when the fit asks for it, so the tokenizer can load meanwhile."""
 
     def __init__(self, scanned: ScanResult, renderer: Renderer, bench: Workbench, budget: int) -> None:
@@ -228,6 +230,11 @@ class _Frame:
         self.header = renderer.header(scanned.root.name or "repository", {})
         self.footer = renderer.footer()
         self.tree = renderer.tree(render_tree(self.paths))
+        for depth in TREE_COLLAPSE:
+            # at a small budget the files matter more than the tree of every path
+            if _estimate(self.tree) <= TREE_SHARE * budget:
+                break
+            self.tree = renderer.tree(render_tree(self.paths, collapse_below=depth))
         self.estimate = _estimate(self.header + self.tree + self.footer) + 64
         self.tokens: int | None = None
 

@@ -211,3 +211,17 @@ def test_cli_explain_query_trace_and_errors(make_repo: MakeRepo, tmp_path: Path)
             assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     finally:
         os.environ.pop("REVIEWER_CACHE_DIR", None)
+
+
+def test_tree_takes_a_bounded_share_of_a_small_budget(make_repo: MakeRepo, tmp_path: Path) -> None:
+    files = project(10)
+    for i in range(400):
+        files[f"data/group_{i % 20:02d}/set_{i % 7}/item_{i:03d}.txt"] = f"item {i}\n"
+    root = make_repo(files)
+    small = build_pack(root, settings(tmp_path, budget=12_000))
+    tree = small.text[small.text.index("<directory_structure>"):small.text.index("</directory_structure>")]
+    assert get_tokenizer().count(tree) <= 12_000 / 16
+    assert "files)" in tree and "item_000.txt" not in tree
+    assert get_tokenizer().count(small.text) == small.total_tokens <= 12_000
+    big = build_pack(root, settings(tmp_path, budget=400_000))
+    assert "item_399.txt" in big.text and "files)" not in big.text
