@@ -36,6 +36,7 @@ class Hit:
     confidence: float
     cwe: str | None = None
     url: str | None = None
+    related_cwe: tuple[str, ...] = ()  # further CWE ids the explanation names
 
 
 class ToolMissing(Exception):

@@ -80,6 +80,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
                 severity=rule.severity,
                 confidence=rule.confidence,
                 cwe=rule.cwe,
+                related_cwe=rule.related,
                 url=item.get("url") or None,
             )
         )

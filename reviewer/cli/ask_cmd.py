@@ -8,12 +8,12 @@ import click
 
 from reviewer.cli.common import backend_options, pack_options, settings_overrides
 from reviewer.cli.progress import stage_progress
-from reviewer.cli.review_cmd import finish, output_options
+from reviewer.cli.review_cmd import finish, output_format, output_options
 from reviewer.config import load_settings
 from reviewer.errors import InputError
 from reviewer.repo.scan import resolve_root
 
-MAX_TRACE = 200_000
+MAX_TRACE_BYTES = 1_000_000  # read at most this much; the engine keeps what it may send and says so
 
 
 @click.command()
@@ -25,7 +25,7 @@ MAX_TRACE = 200_000
 @backend_options
 @output_options
 def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | None, output: Path | None,
-        show_rejected: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
+        show_rejected: bool, show_all: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
     """Find where a problem is in the repository at PATH and why.
 
     \b
@@ -40,15 +40,16 @@ def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | No
     """
     if trace_file is None and not question:
         raise InputError("give a QUESTION or --trace FILE", hint="reviewer ask . --trace crash.txt")
+    fmt = output_format(fmt, output)
     trace_text = None
     if trace_file is not None:
         stream = click.open_file(str(trace_file), "rb")
         try:
             with stream as fh:
-                data = fh.read(MAX_TRACE + 1)
+                data = fh.read(MAX_TRACE_BYTES)
         except OSError as exc:
             raise InputError(f"cannot read trace {trace_file}: {exc.strerror}") from exc
-        trace_text = data[:MAX_TRACE].decode("utf-8", "replace")
+        trace_text = data.decode("utf-8", "replace")
         if not trace_text.strip():
             raise InputError("the trace is empty")
     root = resolve_root(path)
@@ -59,4 +60,4 @@ def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | No
     with stage_progress(not quiet) as progress:
         result = run_ask(root, settings, question=question, trace_text=trace_text, progress=progress,  # type: ignore[arg-type]
                          dry_run=dry_run)
-    return finish(result, settings.fail_on, fmt, output, show_rejected, quiet, dry_run)
+    return finish(result, settings.fail_on, fmt, output, show_rejected, quiet, dry_run, show_all=show_all)

@@ -21,7 +21,8 @@ from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.pack.model import Excluded
 from reviewer.repo import git
-from reviewer.repo.ignore import DefaultIgnores, GlobFilter
+from reviewer.repo.own_output import is_own_output
+from reviewer.repo.policy import PathPolicy
 from reviewer.repo.statcache import StatCache
 from reviewer.repo.textio import OPEN_FLAGS, count_lines, decode, looks_binary, read_up_to
 
@@ -93,13 +94,12 @@ def scan(root: Path, settings: Settings, progress: Progress | None = None) -> Sc
     is_git = git.is_work_tree(root)
     candidates = git.ls_files(root) if is_git else _walk(root)
     result = ScanResult(root=root, is_git=is_git)
-    defaults = DefaultIgnores() if settings.use_default_ignores else None
-    globs = GlobFilter(settings.include, settings.exclude)
+    policy = PathPolicy(settings)
     total = len(candidates)
     real_dirs: dict[str, str | None] = {}
     known = _stat_cache(root, settings)
     for i, rel in enumerate(candidates, 1):
-        reason = globs.reason(rel) or (defaults.reason(rel) if defaults else None)
+        reason = policy.reason(rel)
         if reason is not None:
             result.excluded.append(Excluded(rel, reason))
         else:
@@ -190,6 +190,12 @@ def _inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root.rstrip("/") + "/")
 
 
+def read_candidate(root: Path, rel: str, max_bytes: int) -> SourceFile | Excluded:
+    """One file as the scan reads it: a ``SourceFile``, or why it is left out (a link, not a
+    regular file, too large, binary, generated, minified, missing, unreadable)."""
+    return _read(root, rel, max_bytes)
+
+
 def _read(root: Path, rel: str, max_bytes: int, real_dirs: dict[str, str | None] | None = None,
           known: StatCache | None = None) -> SourceFile | Excluded:
     root_s = str(root)
@@ -236,7 +242,7 @@ def _read(root: Path, rel: str, max_bytes: int, real_dirs: dict[str, str | None]
     return item
 
 
-_CONTENT_VERDICTS = ("binary", "generated", "minified")  # what only the content tells, worth keeping
+_CONTENT_VERDICTS = ("binary", "generated", "minified", "reviewer-output")  # what only the content tells, worth keeping
 
 
 def _read_real(rel: str, real: str, st: os.stat_result, max_bytes: int) -> SourceFile | Excluded:
@@ -277,6 +283,8 @@ def _reread(file: SourceFile) -> str:
 
 
 def _classify_text(rel: str, text: str) -> str | None:
+    if is_own_output(text):
+        return "reviewer-output"
     head = "\n".join(text[:4000].split("\n", 5)[:5]).lower()
     if any(marker in head for marker in _GENERATED_MARKERS):
         return "generated"
