@@ -14,12 +14,14 @@ _LISTED_SHOWN = 25  # listed-only files shown in the table; the rest are counted
 
 
 def explain_rows(pack: Pack) -> list[dict[str, Any]]:
-    """Every file, most valuable first: rank, score, tier, tokens, the definitions an outline
-    shows whole, why."""
+    """Every file, most valuable first: rank, score, tier, tokens (of the text shown, as its block
+    in the pack states them; ``block_tokens`` with the block's head and tail), the definitions an
+    outline shows whole, why."""
     ordered = sorted(pack.files, key=lambda f: (-f.rank, f.path))
     return [
-        {"rank": i, "path": f.path, "tier": f.tier, "score": round(f.rank, 6), "tokens": f.tokens,
-         "plain_outline": "plain outline" in f.reason, "definitions": list(f.definitions), "why": f.reason}
+        {"rank": i, "path": f.path, "tier": f.tier, "score": round(f.rank, 6), "tokens": f.body_tokens,
+         "block_tokens": f.tokens, "plain_outline": "plain outline" in f.reason, "definitions": list(f.definitions),
+         "why": f.reason}
         for i, f in enumerate(ordered, 1)
     ]
 

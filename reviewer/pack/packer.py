@@ -293,16 +293,20 @@ def _packed_files(
         reason = selection.reasons.get(path, "")
         why = ranking.reasons.get(path, "")
         definitions: list[str] = []
+        body_tokens = 0
         if path in plans:
             text = outline_text(plans[path].numbered())
             definitions = [u.qualname for u in plans[path].units]
             reason += f" ({plans[path].explain()})"
+            body_tokens = plans[path].body_tokens()
         elif tier == "full":
             text = bench.texts[path]
+            body_tokens = bench.body_tokens[(path, tier)]
         elif tier == "outline":
             text = outline_text(bench.outlines[path])
             if bench.outline_kinds.get(path) == "plain":
                 reason += " (plain outline)"
+            body_tokens = bench.body_tokens[(path, tier)]
         else:
             text = ""
         lines = bench.files[path].lines
@@ -310,7 +314,7 @@ def _packed_files(
             PackedFile(
                 path, tier, text, selection.costs.get(path, 0), lines, language=language_for(path),
                 reason=f"{reason}; {why}" if why else reason, rank=ranking.scores.get(path, 0.0),
-                definitions=definitions,
+                definitions=definitions, body_tokens=body_tokens,
             )
         )
     return out

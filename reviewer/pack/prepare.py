@@ -79,6 +79,7 @@ class Workbench:
         self.outline_hits: dict[str, list[SecretHit]] = {}
         self.outline_kinds: dict[str, str] = {}  # "tree-sitter" | "plain"
         self.blocks: dict[tuple[str, Tier], tuple[str, int]] = {}  # rendered block and its tokens
+        self.body_tokens: dict[tuple[str, Tier], int] = {}  # tokens of each block's body (its head states them)
         self._tokenizer: Tokenizer | None = None
         self._remote: Remote | None = None
         self.counted = 0  # texts counted with the tokenizer (cache misses)
@@ -273,6 +274,7 @@ class Workbench:
             frames = self.frame_counts(heads, tails)
             for i, ((item, _, text), key) in enumerate(zip(blocks, keys, strict=True)):
                 self.blocks[item] = (heads[i] + text + tails[i], frames[i] + known[key])
+                self.body_tokens[item] = known[key]
         return {it: self.blocks[it][1] for it in items if it in self.blocks}
 
     def frame_counts(self, heads: list[str], tails: list[str]) -> list[int]:

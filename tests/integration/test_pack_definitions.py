@@ -124,3 +124,28 @@ def test_cli_explain_names_the_definitions(make_repo: MakeRepo, tmp_path: Path) 
     proc = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "Request.register_hook" in proc.stderr and "+" in proc.stderr and "with definitions whole" in proc.stderr
+
+
+@pytest.mark.parametrize("style", ["xml", "markdown"])
+def test_explain_shows_the_token_count_each_block_states(make_repo: MakeRepo, tmp_path: Path, style: str) -> None:
+    from reviewer.cli.explain_view import explain_rows
+
+    files = project()
+    files["notes/long.txt"] = "".join(f"note {i}: {'word ' * 12}\n" for i in range(400))  # a plain outline
+    root = make_repo(files)
+    settings = Settings(budget=9_000, style=style, cache_dir=str(tmp_path / "c"))
+    for run in ("cold", "warm"):
+        pack = build_pack(root, settings, query=QUERY)
+        if style == "xml":
+            stated = {m[1]: int(m[2]) for m in re.finditer(r'<file path="([^"]+)"[^>]* tokens="(\d+)"', pack.text)}
+        else:
+            stated = {m[1]: int(m[2]) for m in re.finditer(r"^## File: (\S+) \(\w+, \d+ lines, (\d+) tokens\)$",
+                                                            pack.text, re.M)}
+        rows = {r["path"]: r for r in explain_rows(pack) if r["tier"] != "listed"}
+        assert rows and set(rows) == set(stated), run
+        assert {p: r["tokens"] for p, r in rows.items()} == stated, run
+        # the block's cost adds its head and tail; the blocks add up to the pack
+        assert all(r["block_tokens"] > r["tokens"] for r in rows.values())
+        tiers = {(r["tier"], bool(r["definitions"])) for r in rows.values()}
+        assert {("full", False), ("outline", True)} <= tiers, run
+        assert sum(r["block_tokens"] for r in rows.values()) < pack.total_tokens
