@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _WORDS = re.compile(r"[a-z]+")
-_ERROR_LINE = re.compile(r"\b[A-Z]\w*(?:Error|Exception|Warning|Exit)\b:\s*(.+)")
+_ERROR_LINE = re.compile(r"\b(?:[A-Z]\w*?)?(?i:error|exception|warning|exit|fatal)\b:\s*(.+)")
 _QUOTED = re.compile(r"""(?<![\w])(['"])((?:(?!\1).){12,200}?)\1""")
 _MESSAGE_WORDS = 4  # a message is found when this many of its words appear in a row
 

@@ -31,6 +31,9 @@ REST_WEIGHT = 3.0  # of a large file's body beside its matching definitions (see
 FOCUS_WHOLE_SHARE = 1.0  # a focused file goes whole first when it takes at most this share of the budget
 FOCUS_UNIT_WEIGHT = 0.5  # ... else its outline, with its definitions weighing at least this whole
 FOCUS_UNITS = 3  # ... at most this many of them
+SMALL_SHARE = 0.04  # of the budget, for small files that match the task (see small_matches)
+SMALL_TOKENS = 1 / 256  # a file is small when its estimate is under this share of the budget
+SMALL_MATCH = 0.3  # of the best lexical match, for a file to match the task
 _FILL_BATCH = 48
 _FILL_ROUNDS = 40
 
@@ -102,13 +105,16 @@ def fit_budget(
     *,
     estimated_budget: int | None = None,
     units: Mapping[str, UnitChoices] | None = None,
+    small: Sequence[str] = (),
 ) -> Selection:
     """Choose tiers for ``paths`` within ``budget`` tokens of file blocks (what the rest of the
     document costs already taken off). ``est_outline[p]`` is None when ``p`` has no useful
     outline. ``budget`` may be a function, called once the plan's files are prepared (its exact
     value may need the tokenizer); ``estimated_budget`` then stands in for it while planning.
     ``units``: for the files that may show some definitions whole in their outline, the exact
-    cost of each choice and each definition's weight (``reviewer.pack.defs``)."""
+    cost of each choice and each definition's weight (``reviewer.pack.defs``). ``small``: small
+    files that match the task, best first (``small_matches``), whole right after the focused ones
+    within ``SMALL_SHARE`` of the budget."""
     exact = _Exact(costs)
     units = units or {}
     state: dict[str, State] = dict.fromkeys(paths, _LISTED)
@@ -163,7 +169,7 @@ def fit_budget(
             planned[step.path] = new
             est_left -= delta
     # 2. prepare and count everything planned at once (in worker processes when it is a lot)
-    exact.need([*wanted, *((p, st[0]) for p, st in planned.items() if not st[1])])
+    exact.need([*wanted, *((p, "full") for p in small), *((p, st[0]) for p, st in planned.items() if not st[1])])
     left = budget() if callable(budget) else budget
     block_budget = left
 
@@ -185,6 +191,17 @@ def fit_budget(
             reasons[p] = f"focused: outline{' with definitions whole' if st[1] else ''} ({why})"
         else:
             reasons[p] = "focused, but even its outline does not fit"
+    # 3a'. small files that match the task, whole, within a share of the budget: a big budget
+    # never leaves one out for the sake of a large file that merely ranks high
+    room = int(SMALL_SHARE * block_budget)
+    for p in small:
+        if state.get(p) != _LISTED:
+            continue
+        full = exact.get(p, "full")
+        if full is None or full > min(left, room):
+            continue
+        state[p], left, room = ("full", _NONE), left - full, room - full
+        reasons[p] = "whole: a small file that matches the task"
     fixed = dict(state)  # what the focus decided; the steps below start from it
 
     # 3b. apply the plan with exact costs, undoing from the end while over the budget
@@ -257,6 +274,22 @@ def fit_budget(
             why = "listed: over budget"
         reasons[p] = f"focused, then {why}" if p in focused else why
     return Selection(tiers, chosen_costs, sum(chosen_costs.values()), block_budget, reasons, chosen_units)
+
+
+def small_matches(matches: Mapping[str, float], est_full: Mapping[str, int], budget: int) -> list[str]:
+    """Files under ``SMALL_TOKENS`` of the budget whose match to the task (0..1, relative to the
+    best match) is at least ``SMALL_MATCH``, best match first, as many as ``SMALL_SHARE`` of the
+    budget holds by estimate."""
+    limit = budget * SMALL_TOKENS
+    found = sorted((p for p, m in matches.items() if m >= SMALL_MATCH and est_full.get(p, limit + 1) <= limit),
+                   key=lambda p: (-matches[p], p))
+    out: list[str] = []
+    room = SMALL_SHARE * budget
+    for p in found:
+        if est_full[p] <= room:
+            out.append(p)
+            room -= est_full[p]
+    return out
 
 
 def _advance(current: State, step: Step) -> State | None:

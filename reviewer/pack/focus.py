@@ -49,6 +49,7 @@ class Focus:
     names: dict[str, float] = field(default_factory=dict)
     frames: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     terms: dict[str, float] = field(default_factory=dict)
+    lexical: dict[str, float] = field(default_factory=dict)  # every file's BM25 match, relative to the best
 
     def add(self, path: str, weight: float, reason: str, *, whole: bool = False) -> None:
         self.files[path] = self.files.get(path, 0.0) + weight
@@ -152,6 +153,12 @@ def _query_focus(
         path = matcher.match(written)
         if path is not None:
             focus.add(path, 2.0, f"named in the question ({written})", whole=True)
+            _tested_by(focus, path, paths, 1.5, f"tested by {path}, named in the question")
+    # a test function named in the question: the module its file tests
+    for name in dict.fromkeys(m for m in _IDENT.findall(query) if m.startswith("test_")):
+        for owner in definers.get(name, [])[:_MAX_DEFINERS]:
+            if role_of(owner) == "test":
+                _tested_by(focus, owner, paths, 0.7, f"tested by {name} ({owner}), named in the question")
     present = set(paths)
     by_dir: dict[str, list[str]] = {}
     for p in paths:
@@ -223,12 +230,41 @@ def _query_focus(
         return
     # a question is mostly about the code: tests, docs and data that match it count for less
     scores = {p: s * _BM25_ROLE.get(role_of(p), 1.0) for p, s in scores.items()}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_BM25_TOP]
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     top = ranked[0][1] or 1.0
+    focus.lexical = {path: score / top for path, score in ranked}
+    ranked = ranked[:_BM25_TOP]
     for i, (path, score) in enumerate(ranked):
         rel = score / top
         focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})",
                   whole=i < _BM25_WHOLE and rel >= 0.5)
+
+
+def _tested_by(focus: Focus, test: str, paths: Sequence[str], weight: float, reason: str) -> None:
+    """The modules a test file tests: code files named as the test is without ``test_`` (or
+    ``_test``, ``.test``, ``.spec``), nearest to it in the tree."""
+    if role_of(test) != "test":
+        return
+    name = test.rpartition("/")[2]
+    stem, _, ext = name.partition(".")
+    target = stem.removeprefix("test_").removesuffix("_test").removesuffix("_tests")
+    if not target or (target == stem and not ext.startswith(("test.", "spec."))):
+        return
+    found = [p for p in paths if role_of(p) == "code" and p.rpartition("/")[2].partition(".")[0] == target]
+    if not found:
+        return
+    test_dirs = [d for d in test.split("/")[:-1] if d not in ("tests", "test", "testing")]
+
+    def near(p: str) -> int:
+        dirs = p.split("/")[:-1]
+        n = 0
+        while n < min(len(dirs), len(test_dirs)) and dirs[n] == test_dirs[n]:
+            n += 1
+        return n
+
+    best = max(map(near, found))
+    for p in sorted(p for p in found if near(p) == best):
+        focus.add(p, weight, reason, whole=True)
 
 
 def _package_names(paths: Sequence[str]) -> set[str]:

@@ -24,9 +24,10 @@ from reviewer.index.batch import WorkerPool
 from reviewer.index.cache import IndexCache
 from reviewer.index.languages import language_for
 from reviewer.index.outline import outline_text
-from reviewer.pack.defrank import unit_task
+from reviewer.pack.defrank import messages, unit_task
 from reviewer.pack.defs import DefPlan, plan_definitions, restore_plans
-from reviewer.pack.fit import Selection, fit_budget
+from reviewer.pack.expand import follow_imports, follow_messages
+from reviewer.pack.fit import Selection, fit_budget, small_matches
 from reviewer.pack.focus import build_focus, changed_files
 from reviewer.pack.model import Pack, PackedFile, Tier
 from reviewer.pack.order import History, order_files, read_history
@@ -94,14 +95,19 @@ def build_pack(
             focus = build_focus(scanned.root, paths, tags, diff_base=diff_base, query=query, trace=trace,
                                 is_git=scanned.is_git, changed=changed)
             ranking = rank_files(paths, tags, focus)
+            if query or trace:
+                ranking = follow_imports(ranking, paths, lambda p: bench.files[p].text)
+            if query:
+                ranking = follow_messages(ranking, messages(query), lambda p: bench.files[p].text)
             est_full, est_outline = bench.estimates()
             if progress is not None:
                 progress("fit", 0, 1)
             task = unit_task(focus, query)
             plans = plan_definitions(paths, ranking, task, bench, est_full, est_outline,
                                      budget - frame.estimate) if task else {}
+            small = small_matches(focus.lexical, est_full, budget - frame.estimate)
             selection = fit_budget(paths, ranking, est_full, est_outline, lambda: budget - frame.exact(),
-                                   bench.costs, estimated_budget=budget - frame.estimate, units=plans)
+                                   bench.costs, estimated_budget=budget - frame.estimate, units=plans, small=small)
             plans = {p: plans[p].narrowed(selection.units[p]) for p in selection.units}
             if progress is not None:
                 progress("fit", 1, 1)
