@@ -12,9 +12,9 @@ from reviewer.index import index_text
 from reviewer.pack.defrank import UnitTask, messages, score_units
 from reviewer.pack.defs import Unit, row_text, units_of
 from reviewer.pack.fit import fit_budget
-from reviewer.pack.model import Tier
-from reviewer.pack.rank import Ranking
 from reviewer.pack.render import Block, body
+from tests.conftest import TableCosts as Costs
+from tests.conftest import table_ranking as ranking
 
 SOURCE = '''import os
 
@@ -89,23 +89,6 @@ class Plan:
 
     def cost(self, chosen: Sequence[int]) -> int:
         return self.outline + sum(self.units[k] for k in set(chosen))
-
-
-class Costs:
-    def __init__(self, full: dict[str, int], outline: dict[str, int | None]) -> None:
-        self.full, self.outline = full, outline
-
-    def __call__(self, items: Sequence[tuple[str, Tier]]) -> dict[tuple[str, Tier], int]:
-        out: dict[tuple[str, Tier], int] = {}
-        for p, t in items:
-            c = self.full[p] if t == "full" else self.outline[p]
-            if c is not None:
-                out[(p, t)] = c
-        return out
-
-
-def ranking(scores: dict[str, float], focused: list[str] | None = None) -> Ranking:
-    return Ranking(scores, sorted(scores, key=lambda p: (-scores[p], p)), focused or [], {}, {})
 
 
 def test_the_matching_function_whole_instead_of_its_large_file() -> None:
