@@ -27,7 +27,7 @@ from reviewer.pack.rank import Ranking
 OUTLINE_VALUE = 0.35  # share of a file's value its outline carries
 VALUE_POWER = 2.0  # a file's value is its score squared: the top of the ranking matters most
 _OUTLINE_WORTH = 0.6  # an outline estimated above this share of the whole file is not offered
-REST_WEIGHT = 3.0  # of a large file's body beside its matching definitions (see reviewer.pack.defrank)
+REST_WEIGHT = 12.0  # of a large file's body beside its matching definitions (see reviewer.pack.defrank)
 FOCUS_WHOLE_SHARE = 1.0  # a focused file goes whole first when it takes at most this share of the budget
 FOCUS_UNIT_WEIGHT = 0.5  # ... else its outline, with its definitions weighing at least this whole
 FOCUS_UNITS = 3  # ... at most this many of them

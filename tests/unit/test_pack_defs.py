@@ -106,6 +106,18 @@ def test_the_matching_function_whole_instead_of_its_large_file() -> None:
     assert sel.tiers["big.py"] == "full" and "big.py" not in sel.units
 
 
+def test_a_top_file_goes_whole_before_many_small_low_ones() -> None:
+    # the best file, its matching definitions shown, competes for the rest of its body with
+    # thirty small files far down the ranking: the room goes to the best file first
+    full = {"best.py": 6_000, **{f"low{i:02d}.py": 300 for i in range(30)}}
+    outline: dict[str, int | None] = {**dict.fromkeys(full, None), "best.py": 1_500}
+    plans = {"best.py": Plan(1_500, [500, 500, 500], [3.0, 3.0, 2.0])}
+    scores = {"best.py": 1.0, **{f"low{i:02d}.py": 0.17 for i in range(30)}}
+    sel = fit_budget(sorted(full), ranking(scores), full, outline, 9_000, Costs(full, outline), units=plans)
+    assert sel.tiers["best.py"] == "full", sel.reasons["best.py"]
+    assert sel.used <= 9_000 and sum(t == "full" for t in sel.tiers.values()) > 5
+
+
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("budget", [3_000, 32_000, 128_000])
 def test_never_over_with_definitions(seed: int, budget: int) -> None:
