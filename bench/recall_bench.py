@@ -1,7 +1,7 @@
 """Context recall on SWE-bench Lite: does the pack hold what the real fix changed?
 
     python bench/recall_bench.py EVAL.json --repo psf/requests=PATH [--repo OWNER/NAME=PATH ...]
-        [--budget 999424 --budget 128000] [--limit N] [--json OUT]
+        [--budget 999424 --budget 128000] [--limit N] [--half A|B] [--json OUT]
 
 For each instance of a repository given with ``--repo`` (a git clone holding the instance's
 base commit; it is not touched: a detached worktree is made beside it in a temp directory), the
@@ -13,12 +13,15 @@ scored:
   pack (found with the tree-sitter index by qualified name; its numbered lines are all there).
 
 Printed per repository and overall, with each miss's cause: excluded by the scan, outlined or
-listed and at which rank, or bigger than the budget. Not part of the test suite.
+listed and at which rank, or bigger than the budget. The instances fall in two halves by a hash
+of their id (``--half A`` or ``B`` runs one): tune on one, check on the other; the summary gives
+both. Not part of the test suite.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import shutil
@@ -101,6 +104,11 @@ def score_instance(pack: Pack, root: Path, spans: dict[str, list[str]], rank_of:
     return {"file": all(files_ok), "spans": sum(spans_ok), "n_spans": len(spans_ok), "causes": causes}
 
 
+def half_of(instance_id: str) -> str:
+    """``A`` or ``B``: a fixed split of the instances, by a hash of the id."""
+    return "AB"[hashlib.sha256(instance_id.encode()).digest()[0] & 1]
+
+
 def checkout(wt: Path, commit: str) -> list[str]:
     """Check ``commit`` out in the worktree. Clones made from partial mirrors may lack a few big
     blobs: those paths are left out (sparse checkout) and returned."""
@@ -126,7 +134,7 @@ def forget_runs(cache: Path) -> None:
     db = cache / "index.sqlite3"
     if db.exists():
         with sqlite3.connect(db, timeout=30) as con:
-            con.execute("DELETE FROM entries WHERE key LIKE 'j:%:run:%'")
+            con.execute("DELETE FROM entries WHERE key LIKE 'j:%:run%'")
 
 
 def worktree(repo: Path, tmp: Path) -> Path:
@@ -145,6 +153,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="at most this many instances per repository")
     ap.add_argument("--json", help="write every instance's result here")
     ap.add_argument("--only", action="append", default=[], metavar="INSTANCE_ID", help="just these instances")
+    ap.add_argument("--half", choices=["A", "B"], help="only the instances of this half (see half_of)")
     ap.add_argument("--cache", help="index cache directory kept between runs (default: a fresh one, removed after)")
     args = ap.parse_args()
     budgets = args.budget or [1_048_576 - 49_152, 128_000]
@@ -152,6 +161,8 @@ def main() -> int:
     data = [x for x in json.loads(Path(args.eval).read_text()) if x["repo"] in repos]
     if args.only:
         data = [x for x in data if x["instance_id"] in set(args.only)]
+    if args.half:
+        data = [x for x in data if half_of(x["instance_id"]) == args.half]
     if args.limit:
         per: dict[str, int] = defaultdict(int)
         kept = []
@@ -176,6 +187,7 @@ def main() -> int:
                 rank_of = {f.path: i for i, f in enumerate(ordered, 1)}
                 score = score_instance(pack, wt, inst["expected_spans"], rank_of)
                 results.append({"instance": inst["instance_id"], "repo": inst["repo"], "budget": budget,
+                                "half": half_of(inst["instance_id"]),
                                 "missing_blobs": missing,
                                 "seconds": round(time.perf_counter() - t, 2), "tokens": pack.total_tokens, **score})
             last = results[-len(budgets):]
@@ -193,8 +205,10 @@ def main() -> int:
     by_repo: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
         by_repo[r["repo"]].append(r)
-    for repo in [*sorted(by_repo), "all"]:
-        rows = results if repo == "all" else by_repo[repo]
+    halves = sorted({r["half"] for r in results})
+    for repo in [*sorted(by_repo), "all", *(f"half {h}" for h in halves if len(halves) > 1)]:
+        rows = (results if repo == "all" else [r for r in results if r["half"] == repo[-1]] if repo.startswith("half ")
+                else by_repo[repo])
         line = f"{repo:<22}{len(rows) // len(budgets):>4}"
         for b in budgets:
             at = [r for r in rows if r["budget"] == b]

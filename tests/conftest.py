@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+
+from reviewer.pack.model import Tier
+from reviewer.pack.rank import Ranking
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -120,3 +123,25 @@ def semgrep_core() -> Path:
         if os.environ.get("REVIEWER_REQUIRE_SEMGREP") == "1":
             pytest.fail(f"semgrep must be installed for the taint tests ({type(exc).__name__}: {exc})")
         pytest.skip("semgrep not installed (pipx install semgrep, or REVIEWER_SEMGREP=PATH)")
+
+
+class TableCosts:
+    """For fit tests: exact block costs from a table, recording what was asked (what a pack would prepare)."""
+
+    def __init__(self, full: dict[str, int], outline: dict[str, int | None]) -> None:
+        self.full, self.outline = full, outline
+        self.asked: list[tuple[str, Tier]] = []
+
+    def __call__(self, items: Sequence[tuple[str, Tier]]) -> dict[tuple[str, Tier], int]:
+        self.asked.extend(items)
+        out: dict[tuple[str, Tier], int] = {}
+        for p, t in items:
+            c = self.full[p] if t == "full" else self.outline[p]
+            if c is not None:
+                out[(p, t)] = c
+        return out
+
+
+def table_ranking(scores: dict[str, float], focused: list[str] | None = None) -> Ranking:
+    order = sorted(scores, key=lambda p: (-scores[p], p))
+    return Ranking(scores, order, focused or [], {}, {})

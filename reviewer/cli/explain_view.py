@@ -14,11 +14,14 @@ _LISTED_SHOWN = 25  # listed-only files shown in the table; the rest are counted
 
 
 def explain_rows(pack: Pack) -> list[dict[str, Any]]:
-    """Every file, most valuable first: rank, score, tier, tokens, why."""
+    """Every file, most valuable first: rank, score, tier, tokens (of the text shown, as its block
+    in the pack states them; ``block_tokens`` with the block's head and tail), the definitions an
+    outline shows whole, why."""
     ordered = sorted(pack.files, key=lambda f: (-f.rank, f.path))
     return [
-        {"rank": i, "path": f.path, "tier": f.tier, "score": round(f.rank, 6), "tokens": f.tokens,
-         "plain_outline": "plain outline" in f.reason, "why": f.reason}
+        {"rank": i, "path": f.path, "tier": f.tier, "score": round(f.rank, 6), "tokens": f.body_tokens,
+         "block_tokens": f.tokens, "plain_outline": "plain outline" in f.reason, "definitions": list(f.definitions),
+         "why": f.reason}
         for i, f in enumerate(ordered, 1)
     ]
 
@@ -39,7 +42,8 @@ def print_explain(console: Console, pack: Pack) -> None:
             listed += 1
             if listed > _LISTED_SHOWN:
                 continue
-        table.add_row(str(r["rank"]), f"[{style[r['tier']]}]{r['tier']}[/]", f"{r['score']:.4f}",
+        tier = f"[{style[r['tier']]}]{r['tier']}[/]" + (f" +{len(r['definitions'])} def" if r["definitions"] else "")
+        table.add_row(str(r["rank"]), tier, f"{r['score']:.4f}",
                       f"{r['tokens']:,}" if r["tokens"] else "", escape(r["path"]), escape(r["why"]))
     console.print(table)
     if listed > _LISTED_SHOWN:

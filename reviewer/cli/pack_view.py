@@ -30,6 +30,7 @@ def pack_stats(pack: Pack, elapsed: float, output: str | None) -> dict[str, Any]
         "total_tokens": pack.total_tokens,
         "utilization": round(pack.total_tokens / pack.budget, 4) if pack.budget else None,
         "files": {"full": tiers.get("full", 0), "outline": tiers.get("outline", 0), "listed": tiers.get("listed", 0)},
+        "outlines_with_definitions": sum(1 for f in pack.files if f.definitions),
         "excluded": dict(sorted(excluded.items())),
         "excluded_total": len(pack.excluded),
         "secrets_redacted": len(pack.secrets),
@@ -49,7 +50,8 @@ def print_summary(console: Console, pack: Pack, stats: dict[str, Any]) -> None:
     budget = f"{pack.budget:,}" if pack.budget else "none"
     util = f" ({stats['utilization']:.1%} of {budget})" if stats["utilization"] is not None else ""
     table.add_row("tokens", f"{pack.total_tokens:,}{util}  [dim]{pack.tokenizer}, exact[/]")
-    table.add_row("files", f"{files['full']} whole, {files['outline']} outline, {files['listed']} listed only")
+    with_defs = f" ({stats['outlines_with_definitions']} with definitions whole)" if stats["outlines_with_definitions"] else ""
+    table.add_row("files", f"{files['full']} whole, {files['outline']} outline{with_defs}, {files['listed']} listed only")
     if stats["excluded"]:
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(stats["excluded"].items(), key=lambda kv: (-kv[1], kv[0])))
         table.add_row("excluded", f"{stats['excluded_total']}: {reasons}")

@@ -43,6 +43,13 @@ class Focus:
     focused: list[str] = field(default_factory=list)  # packed whole first, most important first
     reasons: dict[str, list[str]] = field(default_factory=dict)
     symbols: dict[str, float] = field(default_factory=dict)  # defined names the task names
+    # for definition-level packing (reviewer.pack.defrank): each defined name the task writes,
+    # with how surely it is meant as code; each repository file's frames (line, weight); the
+    # question's terms with their inverse document frequency over the files
+    names: dict[str, float] = field(default_factory=dict)
+    frames: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    terms: dict[str, float] = field(default_factory=dict)
+    lexical: dict[str, float] = field(default_factory=dict)  # every file's BM25 match, relative to the best
 
     def add(self, path: str, weight: float, reason: str, *, whole: bool = False) -> None:
         self.files[path] = self.files.get(path, 0.0) + weight
@@ -119,6 +126,7 @@ def _trace_focus(
         weight = scale * max(0.25, 0.75**depth)
         where = f"line {frame.line}" + (f", in {frame.function}" if frame.function else "")
         focus.add(path, 2.0 * weight, f"{label} ({where})", whole=depth < whole)
+        focus.frames.setdefault(path, []).append((frame.line, weight))
         depth += 1
         if frame.function:
             focus.symbols[frame.function] = focus.symbols.get(frame.function, 0.0) + weight
@@ -145,6 +153,12 @@ def _query_focus(
         path = matcher.match(written)
         if path is not None:
             focus.add(path, 2.0, f"named in the question ({written})", whole=True)
+            _tested_by(focus, path, paths, 1.5, f"tested by {path}, named in the question")
+    # a test function named in the question: the module its file tests
+    for name in dict.fromkeys(m for m in _IDENT.findall(query) if m.startswith("test_")):
+        for owner in definers.get(name, [])[:_MAX_DEFINERS]:
+            if role_of(owner) == "test":
+                _tested_by(focus, owner, paths, 0.7, f"tested by {name} ({owner}), named in the question")
     present = set(paths)
     by_dir: dict[str, list[str]] = {}
     for p in paths:
@@ -187,12 +201,15 @@ def _query_focus(
     names = dict.fromkeys(_IDENT.findall(query))
     for name in names:
         owners = definers.get(name)
-        if not owners or len(owners) > _MAX_DEFINERS:
+        if not owners:
+            continue
+        kind = _name_kind(name, query, definers, roots)
+        focus.names[name] = max(focus.names.get(name, 0.0), _NAME_WEIGHT[kind])
+        if len(owners) > _MAX_DEFINERS:
             continue
         # a name that code defines points at that code, not at tests or docs defining it too
         code = [o for o in owners if role_of(o) == "code"]
         owners = code or owners
-        kind = _name_kind(name, query, definers, roots)
         weight = _NAME_WEIGHT[kind] / len(owners)
         focus.symbols[name] = focus.symbols.get(name, 0.0) + weight
         for owner in owners:
@@ -207,17 +224,47 @@ def _query_focus(
         return
     vocab = set(terms)
     index = build_bm25(paths, {p: tags[p].defines for p in paths}, {p: tags[p].references for p in paths}, vocab)
+    focus.terms = {t: index.idf(t) for t in terms if t in index.postings}
     scores = index.scores(terms)
     if not scores:
         return
     # a question is mostly about the code: tests, docs and data that match it count for less
     scores = {p: s * _BM25_ROLE.get(role_of(p), 1.0) for p, s in scores.items()}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:_BM25_TOP]
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     top = ranked[0][1] or 1.0
+    focus.lexical = {path: score / top for path, score in ranked}
+    ranked = ranked[:_BM25_TOP]
     for i, (path, score) in enumerate(ranked):
         rel = score / top
         focus.add(path, 0.8 * rel, f"matches the question (BM25 {rel:.2f})",
                   whole=i < _BM25_WHOLE and rel >= 0.5)
+
+
+def _tested_by(focus: Focus, test: str, paths: Sequence[str], weight: float, reason: str) -> None:
+    """The modules a test file tests: code files named as the test is without ``test_`` (or
+    ``_test``, ``.test``, ``.spec``), nearest to it in the tree."""
+    if role_of(test) != "test":
+        return
+    name = test.rpartition("/")[2]
+    stem, _, ext = name.partition(".")
+    target = stem.removeprefix("test_").removesuffix("_test").removesuffix("_tests")
+    if not target or (target == stem and not ext.startswith(("test.", "spec."))):
+        return
+    found = [p for p in paths if role_of(p) == "code" and p.rpartition("/")[2].partition(".")[0] == target]
+    if not found:
+        return
+    test_dirs = [d for d in test.split("/")[:-1] if d not in ("tests", "test", "testing")]
+
+    def near(p: str) -> int:
+        dirs = p.split("/")[:-1]
+        n = 0
+        while n < min(len(dirs), len(test_dirs)) and dirs[n] == test_dirs[n]:
+            n += 1
+        return n
+
+    best = max(map(near, found))
+    for p in sorted(p for p in found if near(p) == best):
+        focus.add(p, weight, reason, whole=True)
 
 
 def _package_names(paths: Sequence[str]) -> set[str]:

@@ -99,13 +99,17 @@ class BM25:
         self.n = max(1, len(self.lengths))
         self.avg = (sum(self.lengths.values()) / self.n) or 1.0
 
+    def idf(self, term: str) -> float:
+        df = len(self.postings.get(term, ()))
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
     def scores(self, terms: Iterable[str]) -> dict[str, float]:
         out: dict[str, float] = {}
         for term in dict.fromkeys(terms):
             post = self.postings.get(term)
             if not post:
                 continue
-            idf = math.log(1 + (self.n - len(post) + 0.5) / (len(post) + 0.5))
+            idf = self.idf(term)
             for doc, tf in post.items():
                 norm = tf + self.k1 * (1 - self.b + self.b * self.lengths[doc] / self.avg)
                 out[doc] = out.get(doc, 0.0) + idf * tf * (self.k1 + 1) / norm

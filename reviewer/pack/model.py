@@ -23,11 +23,13 @@ class PackedFile:
     path: str  # repository-relative, POSIX separators
     tier: Tier
     text: str  # the redacted text that was sent (whole file for "full"; outline for "outline"; "" for "listed")
-    tokens: int  # tokens of this file's rendered block in the pack (0 for "listed")
+    tokens: int  # tokens of this file's rendered block in the pack, its head and tail included (0 for "listed")
     lines: int  # line count of the whole file
     language: str | None = None
     reason: str = ""  # why it got its tier (shown by --explain)
     rank: float = 0.0
+    definitions: list[str] = field(default_factory=list)  # in an outline, the definitions shown whole
+    body_tokens: int = 0  # tokens of the text shown, the count its block's head states (tokens="N")
 
 
 @dataclass

@@ -24,7 +24,10 @@ from reviewer.index.batch import WorkerPool
 from reviewer.index.cache import IndexCache
 from reviewer.index.languages import language_for
 from reviewer.index.outline import outline_text
-from reviewer.pack.fit import Selection, fit_budget
+from reviewer.pack.defrank import messages, unit_task
+from reviewer.pack.defs import DefPlan, plan_definitions, restore_plans
+from reviewer.pack.expand import follow_imports, follow_messages
+from reviewer.pack.fit import Selection, fit_budget, small_matches
 from reviewer.pack.focus import build_focus, changed_files
 from reviewer.pack.model import Pack, PackedFile, Tier
 from reviewer.pack.order import History, order_files, read_history
@@ -36,6 +39,8 @@ from reviewer.repo.scan import ScanResult, scan
 Progress = Callable[[str, int, int], None]
 
 DEFAULT_WINDOW = 1_048_576
+TREE_SHARE = 1 / 16  # of the budget: a bigger directory tree is collapsed (deep directories as counts)
+_RUN = "run2"  # the cache's record of a run's choices (2: with the definitions shown whole)
 
 
 def default_budget(settings: Settings) -> int:
@@ -84,31 +89,42 @@ def build_pack(
         # the same files, options and task as a run before: its choices stand (every choice is
         # a function of these), only the blocks are read back
         key = _run_key(scanned, settings, budget, diff_base, changed, query, trace)
-        ranking, selection = _cached_run(cache, key, bench, frame, budget)
+        ranking, selection, plans = _cached_run(cache, key, bench, frame, budget)
         if selection is None:
             tags = bench.load_tags()
             focus = build_focus(scanned.root, paths, tags, diff_base=diff_base, query=query, trace=trace,
                                 is_git=scanned.is_git, changed=changed)
             ranking = rank_files(paths, tags, focus)
+            if query or trace:
+                ranking = follow_imports(ranking, paths, lambda p: bench.files[p].text)
+            if query:
+                ranking = follow_messages(ranking, messages(query), lambda p: bench.files[p].text)
             est_full, est_outline = bench.estimates()
             if progress is not None:
                 progress("fit", 0, 1)
+            task = unit_task(focus, query)
+            plans = plan_definitions(paths, ranking, task, bench, est_full, est_outline,
+                                     budget - frame.estimate) if task else {}
+            small = small_matches(focus.lexical, est_full, budget - frame.estimate)
             selection = fit_budget(paths, ranking, est_full, est_outline, lambda: budget - frame.exact(),
-                                   bench.costs, estimated_budget=budget - frame.estimate)
+                                   bench.costs, estimated_budget=budget - frame.estimate, units=plans, small=small)
+            plans = {p: plans[p].narrowed(selection.units[p]) for p in selection.units}
             if progress is not None:
                 progress("fit", 1, 1)
-            cache.put_json("run", {key: {"ranking": ranking.to_json(), "tiers": {
-                p: t for p, t in selection.tiers.items() if t != "listed"}, "reasons": selection.reasons}})
+            cache.put_json(_RUN, {key: {"ranking": ranking.to_json(), "tiers": {
+                p: t for p, t in selection.tiers.items() if t != "listed"}, "reasons": selection.reasons,
+                "units": {p: plan.to_json() for p, plan in plans.items()}}})
         assert ranking is not None
         fixed = frame.exact()
+        rendered = _settle(plans, selection, bench, budget - fixed)
         shown = [p for p in paths if selection.tiers[p] != "listed"]
         ordered = order_files(shown, history_job.result() if history_job else history,
                               [p for p in ranking.focused if p in set(shown)], selection.costs)
-        parts = [bench.blocks[(p, selection.tiers[p])][0] for p in ordered]
+        parts = [rendered[p] if p in rendered else bench.blocks[(p, selection.tiers[p])][0] for p in ordered]
         blocks = "".join(parts)
         document = frame.header + blocks + frame.tree + frame.footer
-        files = _packed_files(paths, bench, ranking, selection)
-        secrets = bench.secrets({p: selection.tiers[p] for p in shown})
+        files = _packed_files(paths, bench, ranking, selection, plans)
+        secrets = bench.secrets({p: selection.tiers[p] for p in shown}, {p: plan.shown_rows() for p, plan in plans.items()})
     return Pack(
         root=scanned.root.name or "repository",
         text=document,
@@ -155,26 +171,34 @@ def _run_key(
 
 def _cached_run(
     cache: IndexCache, key: str, bench: Workbench, frame: _Frame, budget: int
-) -> tuple[Ranking | None, Selection | None]:
-    data = cache.get_json("run", [key]).get(key)
+) -> tuple[Ranking | None, Selection | None, dict[str, DefPlan]]:
+    data = cache.get_json(_RUN, [key]).get(key)
     if not isinstance(data, dict):
-        return None, None
+        return None, None, {}
     try:
         ranking = Ranking.from_json(data["ranking"])
         shown: dict[str, Tier] = {str(p): t for p, t in data["tiers"].items() if t in ("full", "outline")}
         reasons = {str(p): str(r) for p, r in data["reasons"].items()}
+        stored = {str(p): u for p, u in data["units"].items()}
     except (KeyError, TypeError, ValueError, AttributeError):
-        return None, None
+        return None, None, {}
     if set(ranking.scores) != set(bench.files) or not set(shown) <= set(bench.files):
-        return None, None
-    costs = bench.costs(list(shown.items()))
+        return None, None, {}
+    if not all(shown.get(p) == "outline" for p in stored):
+        return None, None, {}
+    plans = restore_plans(bench, stored)
+    if plans is None:
+        return None, None, {}
+    costs = bench.costs([(p, t) for p, t in shown.items() if p not in plans])
+    costs.update({(p, "outline"): plan.cost() for p, plan in plans.items()})
     block_budget = budget - frame.exact()
     if len(costs) != len(shown) or sum(costs.values()) > block_budget:
-        return None, None
+        return None, None, {}
     tiers: dict[str, Tier] = dict.fromkeys(bench.files, "listed")
     tiers.update(shown)
     chosen = {p: costs[(p, t)] for p, t in shown.items()}
-    return ranking, Selection(tiers, chosen, sum(chosen.values()), block_budget, reasons)
+    units = {p: tuple(range(len(plan.units))) for p, plan in plans.items()}
+    return ranking, Selection(tiers, chosen, sum(chosen.values()), block_budget, reasons, units), plans
 
 
 class _Background:
@@ -202,7 +226,8 @@ class _Background:
 class _Frame:
     """The header, the directory tree and the footer. The header names no counts and the tree
     comes after the files: adding a file must not change the start of the pack (see
-    ``reviewer.pack.order``). The tree is collapsed when the whole of it would not fit. Its exact
+    ``reviewer.pack.order``). The tree is collapsed when it would take more than ``TREE_SHARE``
+    of the budget (by estimate), and further when the whole of it would not fit. Its exact
     count is taken only when the fit asks for it, so the tokenizer can load meanwhile."""
 
     def __init__(self, scanned: ScanResult, renderer: Renderer, bench: Workbench, budget: int) -> None:
@@ -211,8 +236,12 @@ class _Frame:
         self.header = renderer.header(scanned.root.name or "repository", {})
         self.footer = renderer.footer()
         self.tree = renderer.tree(render_tree(self.paths))
-        parts = self.header + self.tree + self.footer
-        self.estimate = int(0.35 * len(parts) + 2 * parts.count("\n")) + 64
+        for depth in TREE_COLLAPSE:
+            # at a small budget the files matter more than the tree of every path
+            if _estimate(self.tree) <= TREE_SHARE * budget:
+                break
+            self.tree = renderer.tree(render_tree(self.paths, collapse_below=depth))
+        self.estimate = _estimate(self.header + self.tree + self.footer) + 64
         self.tokens: int | None = None
 
     def exact(self) -> int:
@@ -234,18 +263,56 @@ class _Frame:
         return self.tokens
 
 
-def _packed_files(paths: list[str], bench: Workbench, ranking: Ranking, selection: Selection) -> list[PackedFile]:
+def _settle(plans: dict[str, DefPlan], selection: Selection, bench: Workbench, room: int) -> dict[str, str]:
+    """Render the outlines with definitions whole and take their counts as written. Should a
+    tokenizer count a block's head differently than planned (``DefPlan.cost``) and the total go
+    over, the biggest of them fall back to their plain outline until it fits."""
+    out: dict[str, str] = {}
+    for p in sorted(plans):
+        out[p], selection.costs[p] = plans[p].render()
+    selection.used = sum(selection.costs.values())
+    for p in sorted(plans, key=lambda p: (-selection.costs[p], p)):
+        if selection.used <= room:
+            break
+        del out[p], plans[p], selection.units[p]
+        selection.used -= selection.costs.pop(p)
+        outline = bench.costs([(p, "outline")]).get((p, "outline"))
+        if outline is not None and selection.used + outline <= room:
+            selection.costs[p] = outline
+            selection.used += outline
+        else:
+            selection.tiers[p] = "listed"
+            selection.reasons[p] = "listed: over budget"
+    return out
+
+
+def _estimate(text: str) -> int:
+    return int(0.35 * len(text) + 2 * text.count("\n"))
+
+
+def _packed_files(
+    paths: list[str], bench: Workbench, ranking: Ranking, selection: Selection, plans: dict[str, DefPlan]
+) -> list[PackedFile]:
     out: list[PackedFile] = []
     for path in paths:
         tier = selection.tiers[path]
         reason = selection.reasons.get(path, "")
         why = ranking.reasons.get(path, "")
-        if tier == "full":
+        definitions: list[str] = []
+        body_tokens = 0
+        if path in plans:
+            text = outline_text(plans[path].numbered())
+            definitions = [u.qualname for u in plans[path].units]
+            reason += f" ({plans[path].explain()})"
+            body_tokens = plans[path].body_tokens()
+        elif tier == "full":
             text = bench.texts[path]
+            body_tokens = bench.body_tokens[(path, tier)]
         elif tier == "outline":
             text = outline_text(bench.outlines[path])
             if bench.outline_kinds.get(path) == "plain":
                 reason += " (plain outline)"
+            body_tokens = bench.body_tokens[(path, tier)]
         else:
             text = ""
         lines = bench.files[path].lines
@@ -253,6 +320,7 @@ def _packed_files(paths: list[str], bench: Workbench, ranking: Ranking, selectio
             PackedFile(
                 path, tier, text, selection.costs.get(path, 0), lines, language=language_for(path),
                 reason=f"{reason}; {why}" if why else reason, rank=ranking.scores.get(path, 0.0),
+                definitions=definitions, body_tokens=body_tokens,
             )
         )
     return out

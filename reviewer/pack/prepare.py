@@ -7,14 +7,16 @@ loaded only when a count is not in the cache (a warm run never loads it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from reviewer.config import Settings
 from reviewer.index.batch import Remote, WorkerPool
 from reviewer.index.cache import IndexCache, text_key
+from reviewer.index.indexer import index_text
 from reviewer.index.languages import language_for
-from reviewer.index.model import FileIndex
+from reviewer.index.model import Definition, FileIndex
+from reviewer.index.outline import MAX_LINE
 from reviewer.index.tags import Tags, lexical_tags
 from reviewer.pack.jobs import count_tokens, prepare_file
 from reviewer.pack.model import SecretHit, Tier
@@ -22,6 +24,9 @@ from reviewer.pack.render import Block, Renderer, body, number_lines
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo.scan import SourceFile
 from reviewer.repo.textio import count_lines
+
+if TYPE_CHECKING:
+    from reviewer.pack.defs import DefPlan
 
 Progress = Callable[[str, int, int], None]
 
@@ -74,6 +79,7 @@ class Workbench:
         self.outline_hits: dict[str, list[SecretHit]] = {}
         self.outline_kinds: dict[str, str] = {}  # "tree-sitter" | "plain"
         self.blocks: dict[tuple[str, Tier], tuple[str, int]] = {}  # rendered block and its tokens
+        self.body_tokens: dict[tuple[str, Tier], int] = {}  # tokens of each block's body (its head states them)
         self._tokenizer: Tokenizer | None = None
         self._remote: Remote | None = None
         self.counted = 0  # texts counted with the tokenizer (cache misses)
@@ -265,12 +271,13 @@ class Workbench:
             for (_, block, text), key in zip(blocks, keys, strict=True):
                 heads.append(self.renderer.head(block, known[key], text))
                 tails.append(self.renderer.tail(block, text))
-            frames = self._frame_counts(heads, tails)
+            frames = self.frame_counts(heads, tails)
             for i, ((item, _, text), key) in enumerate(zip(blocks, keys, strict=True)):
                 self.blocks[item] = (heads[i] + text + tails[i], frames[i] + known[key])
+                self.body_tokens[item] = known[key]
         return {it: self.blocks[it][1] for it in items if it in self.blocks}
 
-    def _frame_counts(self, heads: list[str], tails: list[str]) -> list[int]:
+    def frame_counts(self, heads: list[str], tails: list[str]) -> list[int]:
         """Tokens of each block's head plus tail, cached by their text."""
         keys = [text_key(h + "\0" + t) for h, t in zip(heads, tails, strict=True)]
         known = self.cache.get_counts(keys)
@@ -283,7 +290,79 @@ class Workbench:
             known.update(new)
         return [known[k] for k in keys]
 
-    def secrets(self, shown: Mapping[str, Tier]) -> list[SecretHit]:
-        """Secrets redacted in what is shown: the whole file, or an outline's kept lines."""
-        out = [h for p, t in shown.items() for h in (self.hits if t == "full" else self.outline_hits).get(p, [])]
+    # -- definition-level blocks (reviewer.pack.defs) -------------------------------------------
+
+    def unit_indexes(self, paths: Sequence[str]) -> dict[str, FileIndex]:
+        """The definitions of ``paths`` (as a ``FileIndex`` without references or outline), from
+        this run's parses, the cache, or a parse now."""
+        out: dict[str, FileIndex] = {}
+        sha = {p: self.files[p].sha256 for p in paths}
+        found = self.cache.get_json("defs", sorted({sha[p] for p in paths if p not in self.indexes}))
+        new: dict[str, Any] = {}
+        for p in paths:
+            ix = self.indexes.get(p)
+            if ix is None and sha[p] in found:
+                try:
+                    d = found[sha[p]]
+                    ix = FileIndex(d["l"], [Definition(str(a), str(b), str(c), int(e), int(f), int(g), int(h))
+                                            for a, b, c, e, f, g, h in d["d"]])
+                except (KeyError, TypeError, ValueError):
+                    ix = None
+            if ix is None:
+                ix = self.cache.get_indexes([sha[p]]).get(sha[p]) or index_text(p, self.files[p].text)
+            if sha[p] not in found:
+                new[sha[p]] = {"l": ix.language, "d": [[d.name, d.qualname, d.kind, d.start_line, d.end_line,
+                                                        d.signature_line, d.body_line] for d in ix.definitions]}
+            out[p] = ix
+        self.cache.put_json("defs", new)
+        return out
+
+    def count_rows(self, plans: Iterable[DefPlan]) -> None:
+        """Fill each plan's token counts: every line its blocks may show, rendered as shown
+        (whole, or cut as an outline line), and the elision mark."""
+        from reviewer.pack.defs import row_text
+
+        plans = list(plans)
+        if not plans:
+            return
+        mark = self.count_texts([row_text(0, "")])[0]
+        keys = {pl.path: f"{self._key(pl.path)}" for pl in plans}
+        found = self.cache.get_json("rows", sorted(set(keys.values())))
+        todo: list[tuple[DefPlan, tuple[int, bool], str]] = []
+        records: dict[str, dict[str, dict[str, int]]] = {}
+        for pl in plans:
+            pl.elision_tokens = mark
+            rec = found.get(keys[pl.path])
+            rec = rec if isinstance(rec, dict) else {}
+            records[keys[pl.path]] = {"w": dict(rec.get("w", {})), "t": dict(rec.get("t", {}))}
+            want: dict[tuple[int, bool], None] = {}
+            for row in sorted(pl.outline_rows):
+                want[(row, len(pl.lines[row - 1]) <= MAX_LINE)] = None
+            for u in pl.units:
+                for row in range(u.start, min(u.end, len(pl.lines)) + 1):
+                    want[(row, True)] = None
+            for row, whole in want:
+                got = records[keys[pl.path]]["w" if whole else "t"].get(str(row))
+                if isinstance(got, int):
+                    pl.row_tokens[(row, whole)] = got
+                else:
+                    line = pl.lines[row - 1]
+                    todo.append((pl, (row, whole), row_text(row, line if whole else line[:MAX_LINE] + "…")))
+        if not todo:
+            return
+        counts = self._count([t for _, _, t in todo])
+        changed: set[str] = set()
+        for (pl, (row, whole), _), n in zip(todo, counts, strict=True):
+            pl.row_tokens[(row, whole)] = n
+            records[keys[pl.path]]["w" if whole else "t"][str(row)] = n
+            changed.add(keys[pl.path])
+        self.cache.put_json("rows", {k: records[k] for k in sorted(changed)})
+
+    def secrets(self, shown: Mapping[str, Tier], rows: Mapping[str, set[int]] | None = None) -> list[SecretHit]:
+        """Secrets redacted in what is shown: the whole file, or an outline's kept lines (``rows``:
+        the lines shown of an outline with definitions whole, made from the whole file's text)."""
+        rows = rows or {}
+        out = [h for p, t in shown.items() if p not in rows
+               for h in (self.hits if t == "full" else self.outline_hits).get(p, [])]
+        out += [h for p, shown_rows in rows.items() for h in self.hits.get(p, []) if h.line in shown_rows]
         return sorted(out, key=lambda s: (s.path, s.line, s.kind))

@@ -203,7 +203,7 @@ class _Current:
     def __init__(self, scanned: ScanResult, renderer: Renderer, tok: Tokenizer, redact_secrets: bool) -> None:
         self.files = {f.path: f for f in scanned.files}
         self.renderer, self.tok, self.redact = renderer, tok, redact_secrets
-        self.shown: dict[str, tuple[str, int]] = {}  # path -> (redacted text, block tokens)
+        self.shown: dict[str, tuple[str, int, int]] = {}  # path -> (redacted text, block tokens, body tokens)
         self.secrets: list[SecretHit] = []
         self.text = ""
         self.tokens = 0
@@ -222,7 +222,7 @@ class _Current:
             head, tail = self.renderer.head(block, n, numbered), self.renderer.tail(block, numbered)
             rendered = head + numbered + tail
             tokens = n + self.tok.count(head) + self.tok.count(tail)  # parts add up (reviewer.pack.render)
-            self.shown[path] = (text, tokens)
+            self.shown[path] = (text, tokens, n)
             self.text += rendered
             self.tokens += tokens
 
@@ -256,19 +256,21 @@ def _files(now: _Current, before: dict[str, PackedFile], touched: set[str]) -> l
     for path, source in sorted(now.files.items()):
         old = before.get(path)
         if path in now.shown:
-            text, tokens = now.shown[path]
+            text, tokens, body_tokens = now.shown[path]
             out.append(PackedFile(path, "full", text, tokens, source.lines, language_for(path),
-                                  "current text after the changes", old.rank if old else 0.0))
+                                  "current text after the changes", old.rank if old else 0.0, body_tokens=body_tokens))
         elif old is not None and path not in touched:
             out.append(old)
         elif path in touched and (old is None or old.tier == "full"):
             why = "added after the snapshot: whole in its diffs" if old is None else \
                 f"{old.reason}; changed after the snapshot (diffs follow it)"
             out.append(PackedFile(path, "full", now.redacted(path), old.tokens if old else 0, source.lines,
-                                  language_for(path), why, old.rank if old else 0.0))
+                                  language_for(path), why, old.rank if old else 0.0,
+                                  body_tokens=old.body_tokens if old else 0))
         elif old is not None:
             out.append(PackedFile(path, old.tier, old.text, old.tokens, source.lines, old.language,
-                                  f"{old.reason}; changed after the snapshot (diffs follow it)", old.rank))
+                                  f"{old.reason}; changed after the snapshot (diffs follow it)", old.rank,
+                                  old.definitions, old.body_tokens))
         else:
             out.append(PackedFile(path, "listed", "", 0, source.lines, language_for(path), "not in the snapshot"))
     return out

@@ -211,3 +211,39 @@ def test_cli_explain_query_trace_and_errors(make_repo: MakeRepo, tmp_path: Path)
             assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     finally:
         os.environ.pop("REVIEWER_CACHE_DIR", None)
+
+
+def test_tree_takes_a_bounded_share_of_a_small_budget(make_repo: MakeRepo, tmp_path: Path) -> None:
+    files = project(10)
+    for i in range(400):
+        files[f"data/group_{i % 20:02d}/set_{i % 7}/item_{i:03d}.txt"] = f"item {i}\n"
+    root = make_repo(files)
+    small = build_pack(root, settings(tmp_path, budget=12_000))
+    tree = small.text[small.text.index("<directory_structure>"):small.text.index("</directory_structure>")]
+    assert get_tokenizer().count(tree) <= 12_000 / 16
+    assert "files)" in tree and "item_000.txt" not in tree
+    assert get_tokenizer().count(small.text) == small.total_tokens <= 12_000
+    big = build_pack(root, settings(tmp_path, budget=400_000))
+    assert "item_399.txt" in big.text and "files)" not in big.text
+
+
+def test_a_small_file_that_matches_the_question_is_never_left_out(make_repo: MakeRepo, tmp_path: Path) -> None:
+    # fourteen printers match the question better than the small file and nothing links to the
+    # small one: by rank alone it is listed while the budget goes to the modules the core uses
+    files = project(40)
+    body = "".join(f"    out.append(render_{k}(nodes))\n" for k in range(30))
+    for i in range(14):
+        files[f"pkg/printing/printer_{i:02d}.py"] = (
+            f'"""Printer {i}."""\nfrom pkg.core import Engine\n\n\n'
+            f"def printed_nested_nodes_{i}(nodes, order, wrong):\n    out = []\n{body}    return out\n")
+    files["pkg/printing/tree.py"] = "def show(nested, order):\n    return nested\n"
+    root = make_repo(files)
+    query = "Nested nodes come out in the wrong order when printed"
+    pack = build_pack(root, settings(tmp_path, budget=16_000), query=query)
+    assert pack.total_tokens <= 16_000
+    assert any(f.tier != "full" for f in pack.files if f.path.startswith("pkg/mod_"))  # the budget is tight
+    small = pack.file("pkg/printing/tree.py")
+    assert small is not None and small.tier == "full", small
+    assert "a small file that matches the task" in small.reason
+    # only that one: the printers match as well but are not small, the modules do not match
+    assert [f.path for f in pack.files if "small file" in f.reason] == ["pkg/printing/tree.py"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -178,6 +179,13 @@ def test_task_files_and_uncommitted_ones_come_whole_after_the_diffs(make_repo: M
     assert '<file path="pkg/mod_03.py" tier="full"' in tail and '<file path="pkg/mod_06.py" tier="full"' in tail
     assert "return -x" in tail and "<directory_structure>" in tail
     assert pack.file("pkg/mod_06.py").reason == "current text after the changes"  # type: ignore[union-attr]
+    # --explain's counts are the ones the blocks state (a file's last block: its current text)
+    from reviewer.cli.explain_view import explain_rows
+
+    stated = {m[1]: int(m[2]) for m in re.finditer(r'<file path="([^"]+)"[^>]* tokens="(\d+)"', pack.text)}
+    rows = {r["path"]: r["tokens"] for r in explain_rows(pack) if r["tier"] != "listed"}
+    assert rows == stated and stated["pkg/mod_06.py"] == get_tokenizer().count(
+        "1| def handler_6(x):\n2|     return -x\n")
 
 
 def test_a_later_snapshot_when_the_diffs_do_not_fit(make_repo: MakeRepo, tmp_path: Path) -> None:

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
 import pytest
 
 from reviewer.pack.fit import fit_budget
-from reviewer.pack.model import Tier
-from reviewer.pack.rank import Ranking
-
-
-class Costs:
-    """Exact block costs from a table, recording what was asked (what a pack would prepare)."""
-
-    def __init__(self, full: dict[str, int], outline: dict[str, int | None]) -> None:
-        self.full, self.outline = full, outline
-        self.asked: list[tuple[str, Tier]] = []
-
-    def __call__(self, items: Sequence[tuple[str, Tier]]) -> dict[tuple[str, Tier], int]:
-        self.asked.extend(items)
-        out: dict[tuple[str, Tier], int] = {}
-        for p, t in items:
-            c = self.full[p] if t == "full" else self.outline[p]
-            if c is not None:
-                out[(p, t)] = c
-        return out
-
-
-def ranking(scores: dict[str, float], focused: list[str] | None = None) -> Ranking:
-    order = sorted(scores, key=lambda p: (-scores[p], p))
-    return Ranking(scores, order, focused or [], {}, {})
+from tests.conftest import TableCosts as Costs
+from tests.conftest import table_ranking as ranking
 
 
 def repo(n: int, seed: int) -> tuple[dict[str, int], dict[str, int | None], dict[str, float]]:

@@ -155,3 +155,27 @@ def test_a_plain_lowercase_word_links_less_than_a_compound_name() -> None:
     weight = {(paths[a], paths[b]): x for a, b, x in zip(src.tolist(), dst.tolist(), w.tolist(), strict=True)}
     # both names are used by one file and defined by one: only how they are written differs
     assert weight[("user.py", "poly.py")] < 0.5 * weight[("user.py", "hooks.py")]
+
+
+def test_a_test_named_in_the_question_points_at_the_module_it_tests() -> None:
+    from pathlib import Path
+
+    from reviewer.index.tags import lexical_tags
+    from reviewer.pack.focus import build_focus
+
+    files = {
+        "pkg/solvers/polysys.py": "def solve_poly_system(seq):\n    return seq\n",
+        "pkg/other/polysys.py": "def other():\n    return 1\n",
+        "pkg/solvers/tests/test_polysys.py": "def test_solve_poly_system():\n    assert True\n",
+        "pkg/solvers/solveset.py": "def solveset(f):\n    return f\n",
+        "pkg/solvers/tests/test_solveset.py": "def test_solveset_real():\n    assert True\n",
+    }
+    tags = {p: lexical_tags(p, t) for p, t in files.items()}
+    paths = sorted(files)
+    focus = build_focus(Path("."), paths, tags, query="a/pkg/solvers/tests/test_polysys.py fails on Python 3.12")
+    assert "pkg/solvers/polysys.py" in focus.focused
+    assert any("tested by" in r for r in focus.reasons["pkg/solvers/polysys.py"])
+    # the other module of that name is not the one the test is beside
+    assert not any("tested by" in r for r in focus.reasons.get("pkg/other/polysys.py", []))
+    focus = build_focus(Path("."), paths, tags, query="Since the last release test_solveset_real is failing.")
+    assert "pkg/solvers/solveset.py" in focus.focused
