@@ -121,8 +121,9 @@ class Remote:
     def alive(self) -> bool:
         return self._worker is not None and self._worker.alive
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
+    def ready(self) -> None:
+        """Wait for the first call's answer (what it loads is loaded); raises ``OSError`` when
+        the worker is gone."""
         w = self._worker
         if w is None or not w.alive:
             raise OSError("worker not running")
@@ -131,6 +132,16 @@ class Remote:
                 assert w.proc.stdout is not None
                 read_frame(w.proc.stdout)
                 self._pending = False
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
+            self.close()
+            raise OSError(f"worker failed: {exc}") from exc
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
+        self.ready()
+        w = self._worker
+        assert w is not None
+        try:
             return w.call(function_name(fn), [args])[0]
         except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
             self.close()

@@ -19,6 +19,7 @@ from reviewer.index.tags import Tags, lexical_tags
 from reviewer.pack.jobs import count_tokens, prepare_file
 from reviewer.pack.model import SecretHit, Tier
 from reviewer.pack.render import Block, Renderer, body, number_lines
+from reviewer.pack.stages import Stopwatch
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo.scan import SourceFile
 from reviewer.repo.textio import count_lines
@@ -57,8 +58,11 @@ class Workbench:
         cache: IndexCache,
         pool: WorkerPool,
         progress: Progress | None = None,
+        *,
+        watch: Stopwatch | None = None,
     ) -> None:
         self.files = {f.path: f for f in files}
+        self.watch = watch or Stopwatch()
         self.settings = settings
         self.renderer = renderer
         self.cache = cache
@@ -103,10 +107,16 @@ class Workbench:
         self.counted += len(texts)
         if self._remote is not None and self._remote.alive:
             try:
-                return self._remote.call(count_tokens, self.settings.tokenizer, texts)
+                with self.watch.stage("tokenizer"):
+                    self._remote.ready()
+                with self.watch.stage("count"):
+                    return self._remote.call(count_tokens, self.settings.tokenizer, texts)
             except OSError:
                 pass
-        return count_tokens(self.settings.tokenizer, texts)
+        with self.watch.stage("tokenizer"):
+            get_tokenizer(self.settings.tokenizer)
+        with self.watch.stage("count"):
+            return count_tokens(self.settings.tokenizer, texts)
 
     @property
     def tokenizer_name(self) -> str:
@@ -206,8 +216,10 @@ class Workbench:
         if not jobs:
             return
         full, outl = set(need_text), set(need_outline)
-        args = [(p, self.files[p].text, p in full, p in outl, self.redact and p in outl) for p in jobs]
-        results = self.pool.map(prepare_file, args, [len(a[1]) for a in args], progress=self.progress, label="redact")
+        with self.watch.stage("prepare"):
+            args = [(p, self.files[p].text, p in full, p in outl, self.redact and p in outl) for p in jobs]
+            results = self.pool.map(prepare_file, args, [len(a[1]) for a in args], progress=self.progress,
+                                    label="redact")
         redactions: dict[str, Any] = {}
         outline_records: dict[str, Any] = {}
         indexes: dict[str, FileIndex] = {}
