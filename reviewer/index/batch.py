@@ -109,6 +109,7 @@ class Remote:
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._pending = False
+        self._lock = threading.Lock()  # one call at a time, whichever thread makes it
         try:
             self._worker: _Worker | None = _Worker()
             assert self._worker.proc.stdin is not None
@@ -124,6 +125,10 @@ class Remote:
     def ready(self) -> None:
         """Wait for the first call's answer (what it loads is loaded); raises ``OSError`` when
         the worker is gone."""
+        with self._lock:
+            self._ready()
+
+    def _ready(self) -> _Worker:
         w = self._worker
         if w is None or not w.alive:
             raise OSError("worker not running")
@@ -133,22 +138,26 @@ class Remote:
                 read_frame(w.proc.stdout)
                 self._pending = False
         except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
-            self.close()
+            self._close()
             raise OSError(f"worker failed: {exc}") from exc
+        return w
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
-        self.ready()
-        w = self._worker
-        assert w is not None
-        try:
-            return w.call(function_name(fn), [args])[0]
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
-            self.close()
-            raise OSError(f"worker failed: {exc}") from exc
+        with self._lock:
+            w = self._ready()
+            try:
+                return w.call(function_name(fn), [args])[0]
+            except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
+                self._close()
+                raise OSError(f"worker failed: {exc}") from exc
 
     def close(self) -> None:
         """Stop the worker; one still busy with its first call is killed, not waited for."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
         if self._worker is not None:
             self._worker.close(kill=self._pending)
             self._worker = None

@@ -8,6 +8,7 @@ loaded only when a count is not in the cache (a warm run never loads it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from reviewer.config import Settings
@@ -80,7 +81,9 @@ class Workbench:
         self.blocks: dict[tuple[str, Tier], tuple[str, int]] = {}  # rendered block and its tokens
         self._tokenizer: Tokenizer | None = None
         self._remote: Remote | None = None
+        self._sender: ThreadPoolExecutor | None = None  # hands counts to the counting process
         self.counted = 0  # texts counted with the tokenizer (cache misses)
+        self.counted_apart = 0  # of which in the counting process
 
     # -- tokenizer ------------------------------------------------------------------------------
 
@@ -93,6 +96,9 @@ class Workbench:
             self._remote = start_counter(self.settings)
 
     def close(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
         if self._remote is not None:
             self._remote.close()
             self._remote = None
@@ -104,15 +110,38 @@ class Workbench:
         return self._tokenizer
 
     def _count(self, texts: list[str]) -> list[int]:
+        return self._count_later(texts)()
+
+    def _count_later(self, texts: list[str]) -> Callable[[], list[int]]:
+        """Start counting ``texts``; the call returned gives the counts. With a counting
+        process, the count runs there while this process goes on (preparing outlines, say);
+        otherwise it is made when the counts are asked for."""
         self.counted += len(texts)
-        if self._remote is not None and self._remote.alive:
+        remote = self._remote
+        if remote is None or not remote.alive:
+            return lambda: self._count_here(texts)
+        with self.watch.stage("tokenizer"):
             try:
-                with self.watch.stage("tokenizer"):
-                    self._remote.ready()
-                with self.watch.stage("count"):
-                    return self._remote.call(count_tokens, self.settings.tokenizer, texts)
+                remote.ready()
             except OSError:
-                pass
+                return lambda: self._count_here(texts)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="count")
+        future = self._sender.submit(remote.call, count_tokens, self.settings.tokenizer, texts)
+
+        def result() -> list[int]:
+            with self.watch.stage("count"):
+                try:
+                    counts: list[int] = future.result()
+                    self.counted_apart += len(texts)
+                    return counts
+                except OSError:
+                    pass
+            return self._count_here(texts)
+
+        return result
+
+    def _count_here(self, texts: list[str]) -> list[int]:
         with self.watch.stage("tokenizer"):
             get_tokenizer(self.settings.tokenizer)
         with self.watch.stage("count"):
@@ -245,13 +274,25 @@ class Workbench:
 
     def costs(self, items: Sequence[tuple[str, Tier]]) -> dict[tuple[str, Tier], int]:
         """Exact tokens of each ``(path, tier)`` block as rendered; an outline that would show
-        the whole file (nothing elided) is not offered."""
+        the whole file (nothing elided) is not offered. Whole files are redacted first and
+        counted while the outlines are made."""
         items = [it for it in dict.fromkeys(items) if it[1] != "listed"]
-        self.prepare([p for p, t in items if t == "full"], index=[p for p, t in items if t == "outline"])
+        todo = [it for it in items if it not in self.blocks]
+        whole = [it for it in todo if it[1] == "full"]
+        outlined = [it for it in todo if it[1] == "outline"]
+        self.prepare([p for p, _ in whole])
+        counting = [self._count_blocks(whole)]
+        self.prepare((), index=[p for p, _ in outlined])
+        counting.append(self._count_blocks(outlined))
+        for finish in counting:
+            finish()
+        return {it: self.blocks[it][1] for it in items if it in self.blocks}
+
+    def _count_blocks(self, items: Sequence[tuple[str, Tier]]) -> Callable[[], None]:
+        """Render the bodies of prepared ``items`` and start counting those not in the cache;
+        the call returned finishes: it takes the counts, frames each block and keeps it."""
         blocks: list[tuple[tuple[str, Tier], Block, str]] = []
         for path, tier in items:
-            if (path, tier) in self.blocks:
-                continue
             if tier == "outline":
                 numbered = self.outlines.get(path)
                 if numbered is None or not any(n == 0 for n, _ in numbered):
@@ -260,15 +301,18 @@ class Workbench:
                 numbered = number_lines(self.texts[path])
             block = Block(path, tier, count_lines(self.files[path].text), numbered, language_for(path))
             blocks.append(((path, tier), block, body(block)))
-        if blocks:
-            keys = [f"{self._key(k[0])}:{k[1]}" for k, _, _ in blocks]
-            known = self.cache.get_counts(keys)
-            missing = [i for i, k in enumerate(keys) if k not in known]
+        if not blocks:
+            return lambda: None
+        keys = [f"{self._key(k[0])}:{k[1]}" for k, _, _ in blocks]
+        known = self.cache.get_counts(keys)
+        missing = [i for i, k in enumerate(keys) if k not in known]
+        counts = self._count_later([blocks[i][2] for i in missing]) if missing else list
+
+        def finish() -> None:
             if missing:
                 if self.progress is not None:
                     self.progress("count", 0, len(missing))
-                counts = self._count([blocks[i][2] for i in missing])
-                new = {keys[i]: n for i, n in zip(missing, counts, strict=True)}
+                new = {keys[i]: n for i, n in zip(missing, counts(), strict=True)}
                 self.cache.put_counts(new)
                 known.update(new)
                 if self.progress is not None:
@@ -280,7 +324,8 @@ class Workbench:
             frames = self._frame_counts(heads, tails)
             for i, ((item, _, text), key) in enumerate(zip(blocks, keys, strict=True)):
                 self.blocks[item] = (heads[i] + text + tails[i], frames[i] + known[key])
-        return {it: self.blocks[it][1] for it in items if it in self.blocks}
+
+        return finish
 
     def _frame_counts(self, heads: list[str], tails: list[str]) -> list[int]:
         """Tokens of each block's head plus tail, cached by their text."""
