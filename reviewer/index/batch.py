@@ -157,6 +157,13 @@ class Remote:
         with self._lock:
             self._close()
 
+    def release(self) -> None:
+        """Tell the worker to exit, without waiting for it (``close()`` reaps it later); it can
+        take no more calls."""
+        with self._lock:
+            if self._worker is not None and self._worker.alive:
+                self._worker.hang_up(kill=self._pending)
+
     def _close(self) -> None:
         if self._worker is not None:
             self._worker.close(kill=self._pending)
@@ -175,11 +182,18 @@ class WorkerPool:
         self.close()
 
     def close(self) -> None:
-        for w in self._workers:  # all told first, so they exit side by side
-            w.hang_up()
+        self.release()
         for w in self._workers:
             w.reap()
         self._workers = []
+
+    def release(self) -> None:
+        """Tell every worker to exit, all at once, without waiting for them: they exit while
+        this process goes on, and ``close()`` then finds them gone. A later ``map`` starts new
+        workers if it wants some."""
+        for w in self._workers:
+            if w.alive:
+                w.hang_up()
 
     def start(self, n: int) -> None:
         """Start up to ``n`` workers now (they take a moment to import)."""

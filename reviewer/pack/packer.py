@@ -110,6 +110,9 @@ def build_pack(
                 p: t for p, t in selection.tiers.items() if t != "listed"}, "reasons": selection.reasons}})
         assert ranking is not None
         fixed = frame.exact()
+        # every block is counted: the workers and the counting process exit while the rest is done
+        pool.release()
+        bench.release()
         shown = [p for p in paths if selection.tiers[p] != "listed"]
         with watch.stage("order"):
             ordered = order_files(shown, history_job.result() if history_job else history,

@@ -95,6 +95,15 @@ class Workbench:
         elif self._tokenizer is None and self._remote is None and self.pool.max_workers > 1:
             self._remote = start_counter(self.settings)
 
+    def release(self) -> None:
+        """Nothing more will be counted: let the counting process exit while the pack is
+        rendered (``close()`` reaps it). A count asked for later is made in this process."""
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
+        if self._remote is not None:
+            self._remote.release()
+
     def close(self) -> None:
         if self._sender is not None:
             self._sender.shutdown(wait=True)

@@ -55,6 +55,23 @@ def test_a_pool_without_workers_runs_in_process() -> None:
         assert pool._workers == []
 
 
+def test_released_workers_exit_at_once_and_a_later_map_starts_new_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(FIXTURES.glob("sample.*"))] * 2
+    monkeypatch.setattr(batch, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(batch, "_BYTES_PER_WORKER", 1)
+    with WorkerPool(2) as pool:
+        pool.map(lexical_tags, jobs, [len(t) for _, t in jobs])
+        first = list(pool._workers)
+        assert len(first) == 2
+        pool.release()
+        for w in first:  # gone without being reaped, and cleanly
+            assert w.proc.wait(timeout=30) == 0
+        again = pool.map(lexical_tags, jobs, [len(t) for _, t in jobs])
+        assert len([w for w in pool._workers if w.alive]) == 2
+    assert again == [lexical_tags(p, t) for p, t in jobs]
+    assert all(w.proc.returncode is not None for w in pool._workers + first)
+
+
 
 def _tags_by_line_start(language: str, text: str) -> tuple[list[str], list[str], int, int]:
     """What the tag patterns find with "^" in multiline mode: defines, top, and the outline
