@@ -125,6 +125,8 @@ class Remote:
     def ready(self) -> None:
         """Wait for the first call's answer (what it loads is loaded); raises ``OSError`` when
         the worker is gone."""
+        if not self._pending and self.alive:
+            return  # answered already (it is never pending again): no need to queue behind a call
         with self._lock:
             self._ready()
 
