@@ -1,7 +1,7 @@
 """Errors that reach the user as one clear line and a documented exit code.
 
 Exit codes, everywhere: 0 ok, 1 findings at or above ``--fail-on``, 2 usage or input error,
-3 backend error.
+3 backend error, 4 internal error (a bug in reviewer). Nothing but findings exits 1.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_BACKEND = 3
+EXIT_INTERNAL = 4
 
 
 class ReviewerError(Exception):

@@ -67,3 +67,31 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     in the user's cache directory (a test that names its own REVIEWER_CACHE_DIR still wins)."""
     if "REVIEWER_CACHE_DIR" not in os.environ:
         os.environ["REVIEWER_CACHE_DIR"] = str(tmp_path_factory.mktemp("reviewer-cache"))
+
+
+# -- CI: the end-to-end tests must run, not skip ----------------------------------------------
+_e2e: dict[str, list[str]] = {"collected": [], "skipped": []}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _e2e["collected"] = [item.nodeid for item in session.items if item.get_closest_marker("e2e")]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "e2e" in report.keywords:
+        _e2e["skipped"].append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With REVIEWER_REQUIRE_E2E=1 (CI), a run in which an end-to-end test skipped fails, and so
+    does a whole-suite run (no arguments) that collected none: green must mean the real model ran."""
+    if os.environ.get("REVIEWER_REQUIRE_E2E") != "1" or exitstatus != 0:
+        return
+    problem = ""
+    if _e2e["skipped"]:
+        problem = f"{len(_e2e['skipped'])} end-to-end test(s) skipped: " + ", ".join(_e2e["skipped"])
+    elif not _e2e["collected"] and not session.config.invocation_params.args:
+        problem = "no end-to-end test was collected"
+    if problem:
+        session.config.get_terminal_writer().line(f"REVIEWER_REQUIRE_E2E=1: {problem}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -4,6 +4,7 @@ options, calls the stage that does the work, and renders the result for the term
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -42,7 +43,8 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reviewer")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (or set REVIEWER_DEBUG=1).")
+def cli(debug: bool) -> None:
     """Pack a whole repository into an exact token budget and review it with DeepSeek V4.
 
     \b
@@ -51,7 +53,13 @@ def cli() -> None:
       reviewer review .               findings (offline analyzers if no model is configured)
       reviewer review . --diff main   review your branch, the whole repository as context
       reviewer ask . --trace crash.txt
+
+    \b
+    Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error,
+    3 backend error, 4 internal error (run with --debug and report it).
     """
+    if debug:
+        os.environ["REVIEWER_DEBUG"] = "1"
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import click
 
 from reviewer.cli.common import backend_options, pack_options, settings_overrides
 from reviewer.cli.progress import stage_progress
-from reviewer.cli.review_cmd import finish, output_options
+from reviewer.cli.review_cmd import finish, output_format, output_options
 from reviewer.config import load_settings
 from reviewer.errors import InputError
 from reviewer.repo.scan import resolve_root
@@ -40,6 +40,7 @@ def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | No
     """
     if trace_file is None and not question:
         raise InputError("give a QUESTION or --trace FILE", hint="reviewer ask . --trace crash.txt")
+    fmt = output_format(fmt, output)
     trace_text = None
     if trace_file is not None:
         stream = click.open_file(str(trace_file), "rb")

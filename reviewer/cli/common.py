@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +12,11 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from reviewer.errors import EXIT_USAGE, ReviewerError
+from reviewer.errors import EXIT_BACKEND, EXIT_INTERNAL, EXIT_USAGE, ReviewerError
+
+# Modules whose errors mean the model server or the network failed (the openai SDK and the HTTP
+# libraries under it, whichever it is built on).
+_BACKEND_MODULES = ("openai", "httpx", "httpx2", "httpcore", "httpcore2", "ssl", "socket", "urllib3")
 
 
 def stderr_console() -> Console:
@@ -43,7 +49,41 @@ def run_cli(group: click.Group, args: list[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 0
+    except Exception as exc:  # a failure nothing above expected: one line, never exit 1
+        return unexpected(exc)
     return rv if isinstance(rv, int) else 0
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("REVIEWER_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unexpected(exc: BaseException) -> int:
+    """An exception no stage turned into a ReviewerError: one line on stderr (the traceback
+    too with --debug or REVIEWER_DEBUG=1) and an exit code that says whose failure it was."""
+    console = stderr_console()
+    code = exit_code_for(exc)
+    what = {EXIT_BACKEND: "the model server or the network failed",
+            EXIT_USAGE: "a file or directory could not be used"}.get(code, "internal error (a bug in reviewer)")
+    detail = " ".join(str(exc).split())[:300]
+    console.print(f"[bold red]error:[/] {escape(what)}: {type(exc).__name__}" + (f": {escape(detail)}" if detail else ""))
+    if debug_enabled():
+        traceback.print_exception(exc, file=sys.stderr)
+    else:
+        console.print("[dim]hint:[/] run again with --debug (or REVIEWER_DEBUG=1) for the traceback"
+                      + (", and report it" if code == EXIT_INTERNAL else ""))
+    return code
+
+
+def exit_code_for(exc: BaseException) -> int:
+    for cls in type(exc).__mro__:
+        if cls.__module__.split(".")[0] in _BACKEND_MODULES:
+            return EXIT_BACKEND
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return EXIT_BACKEND
+    if isinstance(exc, OSError):
+        return EXIT_USAGE
+    return EXIT_INTERNAL
 
 
 def pack_options(func: Callable[..., Any]) -> Callable[..., Any]:

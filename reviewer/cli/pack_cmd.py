@@ -74,11 +74,8 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
     out_path = output if output is not None else Path(f"reviewer-pack.{'md' if settings.style == 'markdown' else 'xml'}")
     if str(out_path) == "-" and stats == "json":
         raise InputError("--stats json and --output - both want stdout", hint="write the pack to a file with -o FILE")
-    exclude = list(settings.exclude) + list(opts.get("exclude") or ())  # type: ignore[arg-type]
-    own = _inside(root, out_path)
-    if own is not None:
-        exclude.append("/" + own)  # never pack our own previous output
-    settings.exclude = exclude
+    # (a previous pack left in the repository is recognised by the scan and never packed again)
+    settings.exclude = list(settings.exclude) + list(opts.get("exclude") or ())  # type: ignore[arg-type]
 
     from reviewer.pack import build_pack
 
@@ -106,18 +103,10 @@ def pack(path: Path, output: Path | None, style: str | None, stats: str, no_reda
     return 0
 
 
-def _inside(root: Path, out: Path) -> str | None:
-    if str(out) == "-":
-        return None
-    try:
-        return out.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return None
-
-
 def _write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:

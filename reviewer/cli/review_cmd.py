@@ -19,10 +19,30 @@ from reviewer.review.model import ReviewResult
 CATEGORIES = ("security", "bug", "performance", "refactor", "style", "docs", "test")
 
 
+_SUFFIX_FORMATS = {".json": "json", ".sarif": "sarif", ".md": "markdown", ".markdown": "markdown",
+                   ".rdjson": "rdjson", ".rdjsonl": "rdjson"}
+
+
+def output_format(fmt: str | None, output: Path | None) -> str | None:
+    """The format to write: --format, or else the one the output file's name says."""
+    if fmt is not None or output is None:
+        return fmt
+    name = output.name.lower()
+    if name.endswith(".sarif.json"):
+        return "sarif"
+    found = _SUFFIX_FORMATS.get(output.suffix.lower())
+    if found is None:
+        raise InputError(f"cannot tell which format to write to {output} from its name",
+                         hint=f"add --format {'|'.join(FORMATS)}, or name the file *.json, *.sarif, *.md or *.rdjson")
+    return found
+
+
 def output_options(func):  # type: ignore[no-untyped-def]
     for option in reversed([
         click.option("--format", "fmt", type=click.Choice(FORMATS), help="Write the findings in this format (to --output or stdout)."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File for --format (default: stdout)."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="File for the findings (default: stdout with --format). Without --format, the format "
+                          "comes from the name: .json, .sarif, .md, .rdjson."),
         click.option("--fail-on", type=click.Choice([s.value for s in Severity]), help="Exit 1 when a finding is at or above this severity."),
         click.option("--show-rejected", is_flag=True, help="Also show analyzer findings the model rejected."),
         click.option("-q", "--quiet", is_flag=True, help="No progress and no terminal report (files and exit code only)."),
@@ -59,6 +79,7 @@ def review(path: Path, diff_base: str | None, focus: str | None, max_chunks: int
       reviewer review . --backend vllm --base-url http://gpu-box:8000/v1
     """
     root = resolve_root(path)
+    fmt = output_format(fmt, output)
     overrides = settings_overrides(dict(opts))
     if focus:
         items = [f.strip() for f in focus.split(",") if f.strip()]
@@ -112,6 +133,7 @@ def _emit(text: str, output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from exc

@@ -12,7 +12,7 @@ from rich.status import Status
 from rich.table import Table
 
 from reviewer.cli.common import stderr_console
-from reviewer.errors import InputError
+from reviewer.errors import EXIT_USAGE, InputError
 from reviewer.serve import runner
 from reviewer.serve.command import Placement, placement_for, review_command
 from reviewer.serve.machine import MachineReport, profiles_that_fit
@@ -69,7 +69,7 @@ def serve(name: str | None, list_profiles: bool, dry_run: bool, port: int | None
             click.echo(f"# node {rank} of {profile.nodes}{' (head)' if rank == 0 else ''}; "
                        f"replace {HEAD_PLACEHOLDER} with the head node's address")
             click.echo(prepared.plan.shell())
-        return 0
+        return 0 if prepared.report.ok else EXIT_USAGE
     placement = placement_for(profile, host=host, port=port, node_rank=node_rank, head=head)
     prepared = prepare(profile, placement)
     _print_checks(err, prepared.report, profile, profiles)
@@ -77,7 +77,10 @@ def serve(name: str | None, list_profiles: bool, dry_run: bool, port: int | None
         click.echo(prepared.plan.shell())
         if prepared.plan.serves_http:
             err.print(f"[dim]then:[/] {escape(review_command(profile, prepared.base_url))}")
-        return 0
+        if not prepared.report.ok:
+            err.print(f"[red]this machine cannot run {escape(profile.name)} as it is:[/] "
+                      f"{len(prepared.report.problems)} check(s) above are MISSING (exit {EXIT_USAGE})")
+        return 0 if prepared.report.ok else EXIT_USAGE
     require_fit(prepared)
     log = log_path or _default_log(profile, placement)
     return run(prepared, log, TerminalView(err), timeout=timeout)

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import random
 import threading
 import time
@@ -28,7 +30,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import openai
 
 from reviewer.config import ModelInfo
@@ -167,7 +168,7 @@ class ChatClient:
             api_key=self.backend.api_key,
             base_url=self.backend.base_url,
             max_retries=0,
-            timeout=httpx.Timeout(remaining, connect=min(30.0, remaining)),
+            timeout=openai.Timeout(remaining, connect=min(30.0, remaining)),
         )
         pool = ThreadPoolExecutor(max_workers=1)
         cancelled = threading.Event()
@@ -195,7 +196,7 @@ class ChatClient:
             return ChatAnswer(msg.content or "", reasoning, choice.finish_reason or "", resp.model or "", usage)
         except openai.APIStatusError as exc:
             raise self._status_error(exc) from None
-        except (openai.APIConnectionError, openai.APITimeoutError, httpx.HTTPError) as exc:
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
             if cancelled.is_set():
                 raise BackendError("cancelled") from None
             raise _Retryable(f"connection failed: {type(exc).__name__}") from None
@@ -205,6 +206,14 @@ class ChatClient:
             raise _Retryable(f"the server failed mid-answer: {exc.message[:300]}") from None
         except ValueError as exc:  # a cut-off JSON body
             raise _Retryable(f"unreadable response: {exc}") from None
+        except Exception as exc:
+            # A connection dropped while a streamed answer is read surfaces as the SDK's HTTP
+            # library's own error (httpx in openai 1.x/2.x, httpx2 in 3.x), not an openai one.
+            if cancelled.is_set():
+                raise BackendError("cancelled") from None
+            if isinstance(exc, _transport_errors()):
+                raise _Retryable(f"connection failed: {type(exc).__name__}") from None
+            raise
 
     def _streamed(
         self, client: openai.OpenAI, body: dict[str, Any], progress: Progress | None, cancelled: threading.Event
@@ -286,7 +295,21 @@ def _reasoning(message: Any) -> str | None:
     return None
 
 
-def _retry_after(response: httpx.Response | None) -> float | None:
+@functools.cache
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The transport and stream errors of the HTTP library the installed openai SDK is built on,
+    found from the SDK's own public client class (httpx for openai 1.x/2.x, httpx2 for 3.x)."""
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for cls in openai.DefaultHttpxClient.__mro__:
+        root = cls.__module__.split(".")[0]
+        if root.startswith("httpx"):
+            module = importlib.import_module(root)
+            found += [getattr(module, n) for n in ("HTTPError", "StreamError") if isinstance(getattr(module, n, None), type)]
+            break
+    return tuple(found)
+
+
+def _retry_after(response: Any) -> float | None:
     if response is None:
         return None
     value = response.headers.get("retry-after")

@@ -22,6 +22,7 @@ from reviewer.errors import InputError
 from reviewer.pack.model import Excluded
 from reviewer.repo import git
 from reviewer.repo.ignore import DefaultIgnores, GlobFilter
+from reviewer.repo.own_output import is_own_output
 from reviewer.repo.statcache import StatCache
 from reviewer.repo.textio import OPEN_FLAGS, count_lines, decode, looks_binary, read_up_to
 
@@ -236,7 +237,7 @@ def _read(root: Path, rel: str, max_bytes: int, real_dirs: dict[str, str | None]
     return item
 
 
-_CONTENT_VERDICTS = ("binary", "generated", "minified")  # what only the content tells, worth keeping
+_CONTENT_VERDICTS = ("binary", "generated", "minified", "reviewer-output")  # what only the content tells, worth keeping
 
 
 def _read_real(rel: str, real: str, st: os.stat_result, max_bytes: int) -> SourceFile | Excluded:
@@ -277,6 +278,8 @@ def _reread(file: SourceFile) -> str:
 
 
 def _classify_text(rel: str, text: str) -> str | None:
+    if is_own_output(text):
+        return "reviewer-output"
     head = "\n".join(text[:4000].split("\n", 5)[:5]).lower()
     if any(marker in head for marker in _GENERATED_MARKERS):
         return "generated"

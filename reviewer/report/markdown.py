@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from reviewer.findings import Finding
+from reviewer.repo.own_output import MARKDOWN_REPORT_MARK
 from reviewer.report.summary import count_line, usage_line
 from reviewer.review.model import ReviewResult
 
@@ -60,4 +61,5 @@ def render(result: ReviewResult, *, title: str = "Review") -> str:
         out += ["## Notes", ""] + [f"- {n}" for n in result.notes] + [""]
     if result.model_used:
         out += [usage_line(result), ""]
+    out.append(MARKDOWN_REPORT_MARK)  # invisible when rendered; keeps this report out of later packs
     return "\n".join(out).rstrip() + "\n"

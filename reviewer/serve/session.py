@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from reviewer.errors import BackendError, InputError
+from reviewer.errors import EXIT_BACKEND, BackendError, InputError
 from reviewer.serve import runner
 from reviewer.serve.command import LaunchPlan, Placement, build, local_url
 from reviewer.serve.machine import MachineReport, check_machine
@@ -106,7 +106,7 @@ def run(prepared: Prepared, log_path: Path, view: ServeView, *, timeout: float |
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     engine.proc.wait(timeout=runner.POLL_INTERVAL)
             view.log_lines(tail.new_lines())
-            raise BackendError(f"the engine exited with code {engine.exited()}; end of {log_path}:\n" + tail.last())
+            raise BackendError(f"the engine {engine.how_it_ended()}; end of {log_path}:\n" + tail.last())
         except KeyboardInterrupt:
             stopped_by_user = True
         finally:
@@ -115,4 +115,4 @@ def run(prepared: Prepared, log_path: Path, view: ServeView, *, timeout: float |
             finally:
                 clean = runner.stop(engine, grace=grace)  # a second Ctrl-C in here kills at once
             view.stopped(clean, engine)
-        return 0 if stopped_by_user and clean else 1
+        return 0 if stopped_by_user and clean else EXIT_BACKEND

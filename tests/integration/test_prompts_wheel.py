@@ -43,7 +43,7 @@ def test_installed_wheel_loads_its_shipped_prompts(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dist)], cwd=ROOT,
                    check=True, capture_output=True, timeout=240)
-    (wheel,) = dist.glob("reviewer-*.whl")
+    (wheel,) = dist.glob("repo_reviewer-*.whl")
     target = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()

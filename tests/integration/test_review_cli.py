@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -158,3 +159,62 @@ def test_ask_with_a_trace_on_stdin(vulnerable: Path, tmp_path: Path) -> None:
 def test_ask_without_a_model_says_how_to_configure_one(vulnerable: Path) -> None:
     proc = run("ask", str(vulnerable), "where is the database opened?")
     assert proc.returncode == 2 and "needs a model" in proc.stderr and "DEEPSEEK_API_KEY" in proc.stderr
+
+
+def test_output_format_from_the_file_name(vulnerable: Path, tmp_path: Path) -> None:
+    for name, check in (("out.json", lambda t: json.loads(t)["findings"]),
+                        ("out.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
+                        ("out.sarif.json", lambda t: json.loads(t)["version"] == "2.1.0"),
+                        ("out.md", lambda t: t.startswith("# Review")),
+                        ("out.rdjson", lambda t: json.loads(t)["diagnostics"])):
+        out = tmp_path / name
+        proc = run("review", str(vulnerable), "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert check(out.read_text()), name
+        assert f"wrote {name.split('.', 1)[1].replace('md', 'markdown').replace('sarif.json', 'sarif')} to" in proc.stdout
+        assert "None" not in proc.stdout
+
+
+def test_an_output_name_without_a_known_format_is_refused_before_any_work(vulnerable: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    proc = run("review", str(vulnerable), "-o", str(out))
+    assert proc.returncode == 2
+    assert "cannot tell which format to write to" in proc.stderr and "--format" in proc.stderr
+    assert not out.exists() and "Traceback" not in proc.stderr
+    proc = run("ask", str(vulnerable), "why?", "-o", str(out))
+    assert proc.returncode == 2 and "cannot tell which format" in proc.stderr
+
+
+def test_our_own_outputs_left_in_the_repository_are_never_packed(vulnerable: Path, tmp_path: Path) -> None:
+    # A user runs pack and review in the repository and leaves the files there (renamed, moved).
+    assert run("pack", ".", "-q", cwd=vulnerable).returncode == 0
+    assert run("pack", ".", "-q", "--style", "markdown", "-o", "notes/old-pack.md", cwd=vulnerable).returncode == 0
+    for name in ("results.json", "review.sarif", "review.md", "review.rdjson"):
+        assert run("review", ".", "-q", "-o", name, cwd=vulnerable).returncode == 0
+    (vulnerable / "copy-of-pack.txt").write_bytes((vulnerable / "reviewer-pack.xml").read_bytes())
+    # ... and a file of their own that only shares a name is still packed
+    (vulnerable / "mine").mkdir()
+    (vulnerable / "mine" / "reviewer-pack.xml").write_text("<config><item>kept</item></config>\n")
+    out = tmp_path / "stats.json"
+    proc = run("pack", ".", "--stats", "json", "-o", str(tmp_path / "p.xml"), cwd=vulnerable)
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout)
+    out.write_text(proc.stdout)
+    text = (tmp_path / "p.xml").read_text()
+    assert stats["excluded"].get("reviewer-output") == 7, stats["excluded"]
+    for name in ("reviewer-pack.xml", "notes/old-pack.md", "results.json", "review.sarif", "review.md",
+                 "review.rdjson", "copy-of-pack.txt"):
+        assert f'<file path="{name}"' not in text, name
+    assert '<file path="mine/reviewer-pack.xml"' in text
+    assert text.count("<repository ") == 1
+
+
+def test_a_server_that_is_not_there_is_a_backend_error_not_a_traceback(vulnerable: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for command in (["review", str(vulnerable)], ["ask", str(vulnerable), "where is eval used?"]):
+        proc = run(*command, "--backend", "openai", "--base-url", f"http://127.0.0.1:{port}/v1", "--model", "m",
+                   "--timeout", "3")
+        assert proc.returncode == 3, proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) <= 3

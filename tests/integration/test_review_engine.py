@@ -306,6 +306,16 @@ def test_a_body_cut_off_mid_way_is_retried(repo: Path, server: FakeOpenAI, strea
     assert len(server.chat_requests()) == 2
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_connection_dropped_mid_body_is_retried(repo: Path, server: FakeOpenAI, stream: bool) -> None:
+    # The SDK's HTTP library (httpx or httpx2, by openai version) raises its own transport error
+    # here, not an openai one: it must be retried, not end the run with a traceback.
+    server.script(Reply(content=answer(finding()), reset=True), Reply(content=answer(finding())))
+    result = review(repo, settings_for(repo, server, stream=stream))
+    assert len(result.findings) == 1 and result.usage.retries == 1
+    assert len(server.chat_requests()) == 2
+
+
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 @pytest.mark.parametrize("stream", [False, True])
 def test_reasoning_text_from_deepseek_and_vllm(server: FakeOpenAI, field: str, stream: bool) -> None:

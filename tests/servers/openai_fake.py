@@ -21,7 +21,8 @@ when both are empty the ``default`` reply is used (a 500 unless set).
 Faults a ``Reply`` can inject: any status with an OpenAI-shaped error body and ``Retry-After``;
 ``delay`` seconds of silence before anything is sent; ``keepalive`` blank lines (``": keep-alive"``
 comments when streaming) sent ``keepalive_interval`` apart before the body, as DeepSeek does on long
-requests; ``truncate`` (the body is cut in half and the connection closed); blank content;
+requests; ``truncate`` (the body is cut in half and the connection closed); ``reset`` (the whole
+length announced, half the body sent, the connection dropped); blank content;
 ``finish_reason="length"``; ``stream_error`` (an error event in the middle of an SSE answer, as
 vLLM and others send when generation fails); any ``usage`` (DeepSeek's ``prompt_cache_hit_tokens`` /
 ``prompt_cache_miss_tokens`` and ``completion_tokens_details.reasoning_tokens`` by default).
@@ -68,6 +69,9 @@ class Reply:
     keepalive: int = 0
     keepalive_interval: float = 0.0
     truncate: bool = False
+    # the full length is announced, half the body sent, the connection closed: the client's HTTP
+    # library raises its own transport error (not a parse error)
+    reset: bool = False
     stream_error: str | None = None  # streaming: an SSE error event after the first half of the answer
     retry_after: float | None = None
     error_message: str = "scripted error"
@@ -266,6 +270,9 @@ class FakeOpenAI:
             h.send_header("Connection", "close")
         else:
             h.send_header("Content-Length", str(len(prefix) + len(data)))
+        if reply.reset:
+            data = data[: len(data) // 2]
+            h.close_connection = True
         h.end_headers()
         try:
             for _ in range(reply.keepalive):
@@ -285,7 +292,6 @@ class FakeOpenAI:
         h.send_header("Content-Type", "text/event-stream")
         h.send_header("Cache-Control", "no-cache")
         h.send_header("Connection", "close")
-        h.end_headers()
         h.close_connection = True
 
         def chunk(delta: dict[str, Any], finish: str | None = None, with_usage: bool = False) -> bytes:
@@ -313,6 +319,11 @@ class FakeOpenAI:
         events.append(b"data: [DONE]\n\n")
         if reply.truncate:
             events = events[: max(1, len(events) // 2)]
+        if reply.reset:
+            whole = b"".join(events)
+            h.send_header("Content-Length", str(len(whole)))
+            events = [whole[: len(whole) // 2]]
+        h.end_headers()
         if reply.stream_error is not None:
             err = {"error": {"message": reply.stream_error, "type": "server_error", "code": 500}}
             events = [*events[: max(1, len(events) // 2)], f"data: {json.dumps(err)}\n\n".encode()]

@@ -140,8 +140,9 @@ def test_engine_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PATH", str(tmp_path / "empty") + os.pathsep + os.path.dirname(sys.executable))
     check, _ = check_engine(get_profile("v4-flash-4xh200"))
     assert not check.ok
-    assert check.detail == ("vLLM is not installed: pip install 'reviewer[serve]' (vLLM: Linux x86-64 with NVIDIA "
-                            "GPUs), or run serving/compose.yaml")
+    assert check.detail == ("vLLM is not installed: pip install 'vllm>=0.25.0,<1' (Linux x86-64 with NVIDIA GPUs; "
+                            "the [serve] extra of reviewer), or run serving/compose.yaml")
+    assert "reviewer[" not in check.detail  # 'pip install reviewer' installs another project
 
 
 def test_engine_too_old(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -247,7 +248,8 @@ def test_cli_refuses_a_machine_too_small_and_suggests_what_fits(smi, tmp_path: P
     assert "Traceback" not in proc.stderr
 
     dry = run_serve("--profile", "v4-flash-4xh200", "--dry-run", env=env)
-    assert dry.returncode == 0, dry.stderr
+    assert dry.returncode == 2, dry.stderr  # something is missing: the dry run says so in its exit code
+    assert "this machine cannot run v4-flash-4xh200 as it is: 1 check(s) above are MISSING" in dry.stderr
     assert dry.stdout.startswith("VLLM_ENGINE_READY_TIMEOUT_S=3600 vllm serve deepseek-ai/DeepSeek-V4-Flash ")
     assert "then: reviewer review . --backend vllm --base-url http://127.0.0.1:8000/v1" in dry.stderr
     assert "MISSING GPUs" in dry.stderr  # the check is shown, the command printed all the same
@@ -258,7 +260,12 @@ def test_cli_dry_run_of_the_two_node_profile_prints_both_nodes(smi, tmp_path: Pa
     smi(H200x8)
     fake_vllm(tmp_path, monkeypatch, "0.25.0")
     proc = run_serve("--profile", "v4-pro-2x8xh200", "--dry-run", env={**os.environ, "HF_HOME": str(tmp_path)})
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 2, proc.stderr  # no room for the weights in the test's cache: MISSING disk
+    assert "MISSING disk" in proc.stderr
+    ready = run_serve("--profile", "v4-pro-2x8xh200", "--dry-run",
+                      env={**os.environ, **cached(tmp_path, "deepseek-ai/DeepSeek-V4-Pro")})
+    assert ready.returncode == 0, ready.stderr  # every check passes: exit 0
+    assert ready.stdout == proc.stdout
     lines = proc.stdout.splitlines()
     assert lines[0] == "# node 0 of 2 (head); replace HEAD_ADDR with the head node's address"
     assert lines[1].endswith("--data-parallel-address HEAD_ADDR --data-parallel-rpc-port 13345 --host 0.0.0.0 --port 8000")

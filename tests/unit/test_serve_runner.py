@@ -108,8 +108,28 @@ def test_an_engine_that_dies_is_reported_with_its_log(tmp_path: Path) -> None:
     engine = runner.start(LaunchPlan([sys.executable, "-c", code]), log)
     with pytest.raises(BackendError) as exc:
         runner.wait_ready(engine, f"http://127.0.0.1:{free_port()}/v1", "/health", 60)
-    assert "exited with code 3 before it was ready" in str(exc.value)
+    assert "exited with code 3, before it was ready" in str(exc.value)
     assert "CUDA error: no kernel image is available" in str(exc.value)
+
+
+def test_an_engine_killed_by_sigill_is_named_with_what_to_do(tmp_path: Path) -> None:
+    # What a llama.cpp build made for another CPU does on its first instruction that this CPU lacks.
+    log = tmp_path / "engine.log"
+    code = "import os, signal; print('loading model', flush=True); os.kill(os.getpid(), signal.SIGILL)"
+    engine = runner.start(LaunchPlan([sys.executable, "-c", code]), log)
+    with pytest.raises(BackendError) as exc:
+        runner.wait_ready(engine, f"http://127.0.0.1:{free_port()}/v1", "/health", 60)
+    message = str(exc.value)
+    assert "was killed by SIGILL" in message and "built for another CPU" in message
+    assert "CMAKE_ARGS=-DGGML_NATIVE=OFF" in message and "loading model" in message
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    (0, "exited with code 0"), (2, "exited with code 2"), (-9, "killed by SIGKILL: often the kernel's out-of-memory"),
+    (-11, "killed by SIGSEGV"), (-4, "killed by SIGILL"), (-200, "killed by signal 200"),
+])
+def test_describe_exit(code: int, words: str) -> None:
+    assert words in runner.describe_exit(code)
 
 
 def test_not_ready_in_time(tmp_path: Path) -> None:
