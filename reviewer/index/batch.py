@@ -197,6 +197,13 @@ class WorkerPool:
             if w.alive:
                 w.hang_up()
 
+    def parallel(self, total: int) -> bool:
+        """Whether ``map`` over jobs of ``total`` bytes runs in worker processes."""
+        return self._wanted(total) > 1 and total >= PARALLEL_BYTES
+
+    def _wanted(self, total: int) -> int:
+        return min(self.max_workers, max(1, total // _BYTES_PER_WORKER))
+
     def start(self, n: int) -> None:
         """Start up to ``n`` workers now (they take a moment to import)."""
         while len([w for w in self._workers if w.alive]) < min(n, self.max_workers):
@@ -220,9 +227,8 @@ class WorkerPool:
         total = sum(sizes)
         results: list[Any] = [None] * len(jobs)
         done_flags = [False] * len(jobs)
-        want = min(self.max_workers, max(1, total // _BYTES_PER_WORKER))
-        if want > 1 and total >= PARALLEL_BYTES:
-            self.start(want)
+        if self.parallel(total):
+            self.start(self._wanted(total))
             self._run(function_name(fn), jobs, sizes, results, done_flags, progress, label)
         todo = [i for i, ok in enumerate(done_flags) if not ok]
         for n, i in enumerate(todo, 1):

@@ -82,7 +82,8 @@ def build_pack(
         changed = changed_files(scanned.root, diff_base, scanned.is_git) if diff_base else None
         bench = Workbench(scanned.files, settings, renderer, cache, pool, progress, watch=watch)
         stack.callback(bench.close)
-        bench.preload_tokenizer(counter)
+        # a file read anew (not known from the stat cache) likely has no count in the cache yet
+        bench.preload_tokenizer(counter, likely=scanned.read > 0)
         with watch.stage("render"):
             frame = _Frame(scanned, renderer, bench, budget)
         with watch.stage("fit"):

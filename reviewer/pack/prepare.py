@@ -32,6 +32,7 @@ Progress = Callable[[str, int, int], None]
 _TOKENS_PER_CHAR = 0.30
 _TOKENS_PER_LINE = 2.2
 _FRAME_TOKENS = 40
+_PART_CHARS = 200_000  # redacted in this process and counted in the counting process part by part
 
 
 def _tags_to_json(t: Tags) -> dict[str, Any]:
@@ -87,12 +88,14 @@ class Workbench:
 
     # -- tokenizer ------------------------------------------------------------------------------
 
-    def preload_tokenizer(self, counter: Remote | None = None) -> None:
-        """On a cold run, load the tokenizer in a process of its own while the workers index:
-        loading it here would hold this process's GIL for a second and starve them."""
+    def preload_tokenizer(self, counter: Remote | None = None, *, likely: bool = True) -> None:
+        """Load the tokenizer in a process of its own (``counter``, or one started now) while
+        this process and the workers go on: loading it here would hold this process's GIL for a
+        second and starve them. ``likely``: whether counts are likely to be missing from the
+        cache (some file's content was read anew), else nothing is started."""
         if counter is not None:
             self._remote = counter
-        elif self._tokenizer is None and self._remote is None and self.pool.max_workers > 1:
+        elif likely and self._tokenizer is None and self._remote is None and self.pool.max_workers > 1:
             self._remote = start_counter(self.settings)
 
     def release(self) -> None:
@@ -289,13 +292,32 @@ class Workbench:
         todo = [it for it in items if it not in self.blocks]
         whole = [it for it in todo if it[1] == "full"]
         outlined = [it for it in todo if it[1] == "outline"]
-        self.prepare([p for p, _ in whole])
-        counting = [self._count_blocks(whole)]
+        counting = []
+        for part in self._parts(whole):
+            self.prepare([p for p, _ in part])
+            counting.append(self._count_blocks(part))
         self.prepare((), index=[p for p, _ in outlined])
         counting.append(self._count_blocks(outlined))
         for finish in counting:
             finish()
         return {it: self.blocks[it][1] for it in items if it in self.blocks}
+
+    def _parts(self, items: list[tuple[str, Tier]]) -> list[list[tuple[str, Tier]]]:
+        """``items`` in parts to prepare one after the other, so the counting process counts
+        one part while this process redacts the next; in one part when worker processes would
+        redact them (they are as quick as the counting) or when this process counts itself."""
+        size = sum(self.files[p].size for p, _ in items)
+        if self._remote is None or not self._remote.alive or self.pool.parallel(size):
+            return [items] if items else []
+        parts: list[list[tuple[str, Tier]]] = [[]]
+        filled = 0
+        for item in items:
+            if filled >= _PART_CHARS:
+                parts.append([])
+                filled = 0
+            parts[-1].append(item)
+            filled += self.files[item[0]].size
+        return parts
 
     def _count_blocks(self, items: Sequence[tuple[str, Tier]]) -> Callable[[], None]:
         """Render the bodies of prepared ``items`` and start counting those not in the cache;
