@@ -101,16 +101,17 @@ class Workbench:
     def release(self) -> None:
         """Nothing more will be counted: let the counting process exit while the pack is
         rendered (``close()`` reaps it). A count asked for later is made in this process."""
-        if self._sender is not None:
-            self._sender.shutdown(wait=True)
-            self._sender = None
+        self._stop_sender()
         if self._remote is not None:
             self._remote.release()
 
-    def close(self) -> None:
+    def _stop_sender(self) -> None:
         if self._sender is not None:
             self._sender.shutdown(wait=True)
             self._sender = None
+
+    def close(self) -> None:
+        self._stop_sender()
         if self._remote is not None:
             self._remote.close()
             self._remote = None
