@@ -1,10 +1,19 @@
 """One schema for every setting, merged in this order (later wins):
 
 1. the defaults below and the shipped tables in ``reviewer/data/`` (models, prices, backends);
-2. ``[tool.reviewer]`` in the repository's ``pyproject.toml``;
-3. ``.reviewer.toml`` at the repository root;
-4. environment variables ``REVIEWER_<FIELD>`` (upper case; lists comma-separated);
-5. command-line flags (passed in as ``overrides``).
+2. the user's own configuration file (``user_config_path()``: ``config.toml`` in the platform's
+   user configuration directory, or the file ``REVIEWER_CONFIG`` names);
+3. ``[tool.reviewer]`` in the repository's ``pyproject.toml``;
+4. ``.reviewer.toml`` at the repository root;
+5. environment variables ``REVIEWER_<FIELD>`` (upper case; lists comma-separated);
+6. command-line flags (passed in as ``overrides``).
+
+The repository's files (3, 4; for ``reviewer pr`` the base branch's) are written by whoever
+wrote the repository, so they may only choose what to review and how to report it
+(``REPOSITORY_KEYS``). Where requests go, which keys are sent, what runs and where files are
+written or read on this machine, and what is spent come from the user's own sources (1, 2, 5,
+6) only; a repository file that sets one is warned about, naming the key and the file, and
+ignored.
 
 Functions receive the ``Settings`` they need as an argument; nothing reads a global.
 """
@@ -13,7 +22,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -108,6 +119,8 @@ class Settings(BaseModel):
     analyzers: list[str] = Field(default_factory=lambda: ["all"])
     show_rejected: bool = False
     prompt_overrides: bool = True  # use the repository's .reviewer/prompts/ (off for untrusted changes)
+    # git: directories whose repositories may belong to another user (git's safe.directory)
+    safe_directories: list[str] = Field(default_factory=list)
     # tables
     backends: dict[str, BackendProfile] = Field(default_factory=dict)
     models: dict[str, ModelInfo] = Field(default_factory=dict)
@@ -125,26 +138,104 @@ def _shipped_tables() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+# What a repository's own files may set: what to review and how to report it. Everything else
+# (backends, base_url, model, api keys, models and prices, tokenizer, cache, timeouts, retries,
+# max_cost, effort, max_chunks, redaction, prompt overrides, safe directories) only the user may.
+REPOSITORY_KEYS = frozenset({
+    "include", "exclude", "use_default_ignores", "max_file_bytes", "budget", "reserve", "style",
+    "snapshot_every", "focus", "fail_on", "analyzers", "show_rejected",
+})
+# settings a repository may lower but not raise
+_REPOSITORY_MAXIMA = ("max_file_bytes",)
+USER_CONFIG_ENV = "REVIEWER_CONFIG"
+Warn = Callable[[str], None]
+Source = tuple[str, dict[str, Any]]
+
+
+def user_config_path(environ: dict[str, str] | None = None) -> Path:
+    """The user's own configuration file: ``REVIEWER_CONFIG`` if set, else ``config.toml`` in
+    the platform's user configuration directory (``~/.config/reviewer/`` on Linux)."""
+    env = os.environ if environ is None else environ
+    named = env.get(USER_CONFIG_ENV)
+    if named:
+        return Path(named).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("reviewer", appauthor=False)) / "config.toml"
+
+
+def user_file_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The user's configuration file, every key allowed (empty when there is none)."""
+    path = user_config_path(environ)
+    if not path.is_file():
+        return {}
+    return _read_toml(path, str(path))
+
+
+def user_safe_directories(environ: dict[str, str] | None = None) -> list[str]:
+    value = user_file_settings(environ).get("safe_directories", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"safe_directories in {user_config_path(environ)} must be a list of paths")
+    return value
+
+
+def _read_toml(path: Path, label: str | None = None) -> dict[str, Any]:
+    label = label or path.name
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise ConfigError(f"cannot read {path.name}: {exc.strerror}") from exc
+        raise ConfigError(f"cannot read {label}: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from exc
+        raise ConfigError(f"{label} is not valid TOML: {exc}") from exc
 
 
-def file_settings(root: Path) -> dict[str, Any]:
-    """The repository's own settings: ``[tool.reviewer]`` then ``.reviewer.toml``."""
-    merged: dict[str, Any] = {}
+def file_settings(root: Path) -> list[Source]:
+    """The repository's own settings, as ``(file, settings)``: ``[tool.reviewer]`` then
+    ``.reviewer.toml`` (links are not followed)."""
+    out: list[Source] = []
     pyproject = root / "pyproject.toml"
     if pyproject.is_file() and not pyproject.is_symlink():
-        _merge(merged, _read_toml(pyproject).get("tool", {}).get("reviewer", {}))
+        section = _read_toml(pyproject).get("tool", {}).get("reviewer", {})
+        if isinstance(section, dict) and section:
+            out.append(("pyproject.toml [tool.reviewer]", section))
     dotfile = root / ".reviewer.toml"
     if dotfile.is_file() and not dotfile.is_symlink():
-        _merge(merged, _read_toml(dotfile))
-    return merged
+        out.append((".reviewer.toml", _read_toml(dotfile)))
+    return out
+
+
+def _user_source_hint(key: str) -> str:
+    if key in ("backends", "models"):
+        return f"[{key}.NAME] in your user configuration file"
+    return f"your user configuration file, REVIEWER_{key.upper()} or a flag"
+
+
+def repository_part(data: dict[str, Any], source: str, before: dict[str, Any], warn: Warn) -> dict[str, Any]:
+    """What a repository file ``source`` may set of ``data``: the keys of ``REPOSITORY_KEYS``
+    (a limit only lowered below ``before``); each other key is warned about once and dropped.
+    Unknown keys are kept, so that validation names them."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in REPOSITORY_KEYS:
+            if key in _REPOSITORY_MAXIMA and isinstance(value, int) and isinstance(before.get(key), int) \
+                    and value > before[key]:
+                warn(f"{source} raises {key} to {value}, but a repository may only lower it "
+                     f"(now {before[key]}): ignored")
+                continue
+            kept[key] = value
+        elif key in Settings.model_fields:
+            warn(f"{source} sets {key}, which only your own configuration may set "
+                 f"({_user_source_hint(key)}): ignored")
+        else:
+            kept[key] = value
+    return kept
+
+
+def _stderr_warn(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
 
 
 def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -160,12 +251,13 @@ def env_settings(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
-def _merge(into: dict[str, Any], new: dict[str, Any]) -> None:
+def deep_merge(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     for key, value in new.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            deep_merge(into[key], value)
         else:
             into[key] = value
+    return into
 
 
 def load_settings(
@@ -174,17 +266,25 @@ def load_settings(
     *,
     environ: dict[str, str] | None = None,
     read_repo_files: bool = True,
+    repo_files: list[Source] | None = None,
+    warn: Warn | None = None,
 ) -> Settings:
     """Merge every source into one validated ``Settings``.
 
     ``read_repo_files=False`` ignores the repository's own files: a pull request must not
-    change its own rules, so ``reviewer pr`` loads them from the base branch instead.
+    change its own rules, so ``reviewer pr`` passes the base branch's as ``repo_files``.
+    Warnings about keys a repository file may not set go to ``warn`` (default: stderr).
     """
+    warn = warn or _stderr_warn
     merged: dict[str, Any] = _shipped_tables()
-    if root is not None and read_repo_files:
-        _merge(merged, file_settings(root))
-    _merge(merged, env_settings(environ))
-    _merge(merged, {k: v for k, v in (overrides or {}).items() if v is not None})
+    deep_merge(merged, user_file_settings(environ))
+    sources = repo_files if repo_files is not None else (
+        file_settings(root) if root is not None and read_repo_files else [])
+    defaults = Settings().model_dump()
+    for source, data in sources:
+        deep_merge(merged, repository_part(data, source, {**defaults, **merged}, warn))
+    deep_merge(merged, env_settings(environ))
+    deep_merge(merged, {k: v for k, v in (overrides or {}).items() if v is not None})
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:

@@ -69,6 +69,15 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
         os.environ["REVIEWER_CACHE_DIR"] = str(tmp_path_factory.mktemp("reviewer-cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_config(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs of the tool under test never read the user's own configuration file: the platform's
+    configuration directory is an empty one of the test session (a test that names its own
+    REVIEWER_CONFIG file still wins)."""
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    os.environ.pop("REVIEWER_SAFE_DIRECTORIES", None)
+
+
 # -- CI: the end-to-end tests must run, not skip ----------------------------------------------
 _e2e: dict[str, list[str]] = {"collected": [], "skipped": []}
 

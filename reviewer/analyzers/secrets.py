@@ -1,7 +1,7 @@
 """secrets: hard-coded passwords, keys and tokens, by type and place, never by value.
 
-Uses the packer's own detector (reviewer.security.secrets, detect-secrets' plugins, no network
-verification), so each finding sits exactly on a line the pack shows as ``[REDACTED:<type>]``.
+Uses the packer's own detector (reviewer.security.secrets, no network verification), so each
+finding sits exactly on a line the pack shows as ``[REDACTED:<type>]``.
 Runs in this process: it only applies regular expressions to text already read for evidence.
 """
 
@@ -16,7 +16,7 @@ from reviewer.analyzers.tables import classify
 
 class Secrets:
     name = "secrets"
-    install_hint = "pip install detect-secrets"
+    install_hint = "built into reviewer"
 
     def wants(self, path: str) -> bool:
         return True

@@ -44,7 +44,10 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reviewer")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (or set REVIEWER_DEBUG=1).")
-def cli(debug: bool) -> None:
+@click.option("--safe-directory", "safe_directories", multiple=True, metavar="DIR",
+              help="Read git repositories in DIR even when they belong to another user (git's safe.directory; "
+                   "also REVIEWER_SAFE_DIRECTORIES or safe_directories in the user configuration).")
+def cli(debug: bool, safe_directories: tuple[str, ...]) -> None:
     """Pack a whole repository into an exact token budget and review it with DeepSeek V4.
 
     \b
@@ -58,8 +61,11 @@ def cli(debug: bool) -> None:
     Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error,
     3 backend error, 4 internal error (run with --debug and report it).
     """
+    from reviewer.repo.git import allow_directories
+
     if debug:
         os.environ["REVIEWER_DEBUG"] = "1"
+    allow_directories(safe_directories)
 
 
 def main() -> None:

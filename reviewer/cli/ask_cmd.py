@@ -13,7 +13,7 @@ from reviewer.config import load_settings
 from reviewer.errors import InputError
 from reviewer.repo.scan import resolve_root
 
-MAX_TRACE = 200_000
+MAX_TRACE_BYTES = 1_000_000  # read at most this much; the engine keeps what it may send and says so
 
 
 @click.command()
@@ -46,10 +46,10 @@ def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | No
         stream = click.open_file(str(trace_file), "rb")
         try:
             with stream as fh:
-                data = fh.read(MAX_TRACE + 1)
+                data = fh.read(MAX_TRACE_BYTES)
         except OSError as exc:
             raise InputError(f"cannot read trace {trace_file}: {exc.strerror}") from exc
-        trace_text = data[:MAX_TRACE].decode("utf-8", "replace")
+        trace_text = data.decode("utf-8", "replace")
         if not trace_text.strip():
             raise InputError("the trace is empty")
     root = resolve_root(path)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
+from reviewer.config import Settings
 from reviewer.errors import InputError
+from reviewer.repo.policy import PathPolicy
 from reviewer.repo.textio import OPEN_FLAGS, decode, looks_binary, read_up_to
 
 
@@ -21,6 +24,41 @@ class RequestError(InputError):
     def __init__(self, message: str, status: int = 400, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+
+
+class FileGate:
+    """Which files of the repository may be read for a client: those the pack may show (its
+    rules: never ``.git``, not what git ignores, not excluded, lock, vendored, generated, binary or
+    too large). A file the index holds was admitted by the scan; any other is checked here."""
+
+    def __init__(self, root: Path, settings: Settings, known: Callable[[str], bool] | None = None) -> None:
+        self.root = root
+        self.policy = PathPolicy(settings)
+        self.known = known
+
+    def reason(self, rel: str) -> str | None:
+        named = self.policy.reason(rel)
+        if named is not None:
+            return named
+        if self.known is not None and self.known(rel):
+            return None
+        found = self.policy.file_reason(self.root, rel, gitignore=True)
+        return None if found == "missing" else found
+
+    def check(self, rel: str) -> None:
+        reason = self.reason(rel)
+        if reason is None:
+            return
+        status = _STATUS.get(reason, 403)
+        if status == 413:
+            raise RequestError(f"file too large for completion: {rel} (limit {self.policy.max_bytes:,} bytes)", 413)
+        if status == 415:
+            raise RequestError(f"binary file ({reason}), nothing to complete: {rel}", 415)
+        raise RequestError(f"{rel} is not read: the pack's rules leave it out ({reason})", 403)
+
+
+# a file left out for what it is, not for where it is: the statuses a read of it has always had
+_STATUS = {"too-large": 413, **dict.fromkeys(("binary", "image", "media", "font", "archive", "model-weights", "data"), 415)}
 
 
 def repo_path(root: Path, name: str) -> tuple[str, Path]:
@@ -45,9 +83,11 @@ def repo_path(root: Path, name: str) -> tuple[str, Path]:
     return rel.as_posix(), real
 
 
-def read_source(root: Path, name: str, max_bytes: int) -> tuple[str, str]:
-    """``(repository path, text)`` of a file the cursor may be in."""
+def read_source(root: Path, name: str, max_bytes: int, gate: FileGate | None = None) -> tuple[str, str]:
+    """``(repository path, text)`` of a file the cursor may be in (one ``gate`` lets through)."""
     rel, real = repo_path(root, name)
+    if gate is not None:
+        gate.check(rel)
     try:
         fd = os.open(real, OPEN_FLAGS)
     except OSError as exc:

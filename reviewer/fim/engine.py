@@ -27,6 +27,7 @@ import httpx
 from reviewer.errors import BackendError
 from reviewer.fim.context import Context, ContextItem, gather
 from reviewer.fim.counting import CachedCounter
+from reviewer.fim.cursor import FileGate
 from reviewer.fim.providers import FimRequest, Provider
 from reviewer.fim.redaction import redact_text
 from reviewer.fim.repoindex import RepoIndex
@@ -86,6 +87,10 @@ class Outcome:
     upstream_ms: float = 0.0  # waiting on the upstream
     total_ms: float = 0.0
     usage: dict[str, Any] | None = None
+    capped: bool = False  # the upstream went on past MAX_COMPLETION_CHARS: cut there
+
+
+MAX_COMPLETION_CHARS = 32_000  # what is kept of one completion (an editor wants a few lines)
 
 
 class _Flight:
@@ -250,6 +255,7 @@ class FimEngine:
         self.supersession = Supersession()
         self.reaper = _Reaper()
         self.redact = options.redact if options.redact is not None else not is_local(provider.url())
+        self.gate: FileGate | None = None  # which files a request may have read (set by the service)
 
     def close(self) -> None:
         self.http.close()
@@ -338,6 +344,7 @@ class FimEngine:
         first = 0.0
         usage = None
         rules = _Rules(p.query)
+        capped = False
         decided = False  # the answer ended by itself (the upstream's finish, or a stop rule)
         gen = self.provider.stream(self.http, p.request, max(0.05, deadline - up_start), cancel=flight.stop,
                                    on_open=flight.opened.append)
@@ -350,6 +357,8 @@ class FimEngine:
                 if not first and delta.text:
                     first = time.perf_counter()
                 accepted, done, why, word = rules.feed(text, delta.text, first)
+                if len(text) + len(accepted) > MAX_COMPLETION_CHARS:
+                    accepted, done, why, capped = accepted[:MAX_COMPLETION_CHARS - len(text)], True, "length", True
                 if accepted:
                     text += accepted
                     if emit is not None:
@@ -374,7 +383,7 @@ class FimEngine:
             self.supersession.end(p.query.client, flight)
         now = time.perf_counter()
         out = Outcome(text, finish, word, first_ms=(first - t0) * 1000 if first else 0.0,
-                      upstream_ms=(now - up_start) * 1000, total_ms=(now - t0) * 1000, usage=usage)
+                      upstream_ms=(now - up_start) * 1000, total_ms=(now - t0) * 1000, usage=usage, capped=capped)
         if finish in ("stop", "length", "word", "eos"):
             self.cache.put(p.key, out)
             if p.raw_key:

@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reviewer.fim.cursor import RequestError, read_source, repo_path, split_at
+from reviewer.fim.cursor import FileGate, RequestError, read_source, repo_path, split_at
 from reviewer.fim.engine import Outcome, Prepared, Query
 from reviewer.fim.providers import INFILL_PASSTHROUGH, OPENAI_PASSTHROUGH, templates
 
@@ -102,9 +102,12 @@ def _stops(body: dict[str, Any], name: str) -> list[str]:
     raise RequestError(f'"{name}" must be a string or a list of strings')
 
 
-def _file_cursor(body: dict[str, Any], root: Path, max_bytes: int) -> tuple[str | None, str | None, str | None]:
+def _file_cursor(body: dict[str, Any], root: Path, max_bytes: int,
+                 gate: FileGate | None) -> tuple[str | None, str | None, str | None]:
     """(path, prefix, suffix) from ``filename`` [+ ``line``, ``column``]; prefix and suffix are
-    None unless the request asked the server to read the file."""
+    None unless the request asked the server to read the file, which ``gate`` must let through.
+    A file named only to say where the client's text is from counts as no file when the gate
+    would refuse it."""
     name = body.get("filename")
     if name is None:
         return None, None, None
@@ -114,16 +117,17 @@ def _file_cursor(body: dict[str, Any], root: Path, max_bytes: int) -> tuple[str 
     column = _int(body, "column", None)
     if line is None:
         rel, _ = repo_path(root, name)
-        return rel, None, None
-    rel, text = read_source(root, name, max_bytes)
+        return (None if gate is not None and gate.reason(rel) is not None else rel), None, None
+    rel, text = read_source(root, name, max_bytes, gate)
     prefix, suffix = split_at(text, line, column if column is not None else 1)
     return rel, prefix, suffix
 
 
-def parse_infill(body: Any, root: Path, max_bytes: int, default_max: int) -> tuple[Query, Wire]:
+def parse_infill(body: Any, root: Path, max_bytes: int, default_max: int,
+                 gate: FileGate | None = None) -> tuple[Query, Wire]:
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")
-    path, file_prefix, file_suffix = _file_cursor(body, root, max_bytes)
+    path, file_prefix, file_suffix = _file_cursor(body, root, max_bytes, gate)
     if file_prefix is not None:
         prefix, suffix = file_prefix, file_suffix or ""
     else:
@@ -201,10 +205,11 @@ def split_fim_prompt(prompt: str) -> tuple[str, str] | None:
     return None
 
 
-def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int) -> tuple[Query, Wire]:
+def parse_openai(body: Any, root: Path, max_bytes: int, default_max: int,
+                 gate: FileGate | None = None) -> tuple[Query, Wire]:
     if not isinstance(body, dict):
         raise RequestError("the request body must be a JSON object")
-    path, file_prefix, file_suffix = _file_cursor(body, root, max_bytes)
+    path, file_prefix, file_suffix = _file_cursor(body, root, max_bytes, gate)
     prompt = body.get("prompt", "")
     if isinstance(prompt, list):
         if len(prompt) != 1 or not isinstance(prompt[0], str):

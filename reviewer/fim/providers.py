@@ -137,16 +137,16 @@ class Provider:
                 if on_open is not None:
                     on_open(resp)
                 if resp.status_code != 200:
-                    resp.read()
-                    raise BackendError(f"{self.name}: HTTP {resp.status_code} from {self.url()}: {_error_text(resp)}")
+                    raw = _read_capped(resp, MAX_ERROR_BYTES, self.name, truncate=True)
+                    raise BackendError(f"{self.name}: HTTP {resp.status_code} from {self.url()}: {_error_text(raw)}")
                 if "text/event-stream" not in resp.headers.get("content-type", ""):
-                    resp.read()
+                    raw = _read_capped(resp, MAX_ANSWER_BYTES, self.name)
                     try:
-                        yield self.parse(resp.json())
-                    except ValueError as exc:
+                        yield self.parse(json.loads(raw))
+                    except (ValueError, RecursionError, AttributeError) as exc:
                         raise BackendError(f"{self.name}: unreadable response from {self.url()}") from exc
                     return
-                for line in resp.iter_lines():
+                for line in _capped_lines(resp, MAX_ANSWER_BYTES, self.name):
                     if cancel is not None and cancel.is_set():
                         return
                     if line.startswith("error:"):
@@ -158,7 +158,7 @@ class Provider:
                         return
                     try:
                         obj = json.loads(payload)
-                    except ValueError as exc:
+                    except (ValueError, RecursionError) as exc:
                         raise BackendError(f"{self.name}: unreadable event from {self.url()}") from exc
                     if isinstance(obj, dict) and "error" in obj and not obj.get("choices"):
                         err = obj["error"]
@@ -178,14 +178,51 @@ class Provider:
         return "".join(d.text for d in self.stream(client, req, timeout))
 
 
-def _error_text(resp: httpx.Response) -> str:
+# what is read of an upstream's answer: a completion is a few hundred tokens, so an answer larger
+# than this is broken or hostile, and is not read further
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+
+
+def _read_capped(resp: httpx.Response, limit: int, name: str, *, truncate: bool = False) -> bytes:
+    """The body, at most ``limit`` bytes: past it, the first ``limit`` bytes (``truncate``) or an error."""
+    parts: list[bytes] = []
+    seen = 0
+    for chunk in resp.iter_bytes():
+        seen += len(chunk)
+        if seen > limit:
+            if truncate:
+                parts.append(chunk[: len(chunk) - (seen - limit)])
+                break
+            raise BackendError(f"{name}: the answer is larger than {limit:,} bytes: not read")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _capped_lines(resp: httpx.Response, limit: int, name: str) -> Iterator[str]:
+    """The body's lines, reading at most ``limit`` bytes in all (a line is never held longer)."""
+    pending = b""
+    seen = 0
+    for chunk in resp.iter_bytes():
+        seen += len(chunk)
+        if seen > limit:
+            raise BackendError(f"{name}: the answer is larger than {limit:,} bytes: not read")
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode("utf-8", "replace")
+    if pending:
+        yield pending.rstrip(b"\r").decode("utf-8", "replace")
+
+
+def _error_text(raw: bytes) -> str:
     try:
-        data = resp.json()
+        data = json.loads(raw)
         err = data.get("error", data)
         msg = err.get("message", err) if isinstance(err, dict) else err
         return str(msg)[:200]
-    except ValueError:
-        return resp.text[:200]
+    except (ValueError, RecursionError, AttributeError):
+        return raw[:200].decode("utf-8", "replace")
 
 
 class DeepSeekBeta(Provider):

@@ -3,7 +3,8 @@
 The secret scan (``reviewer.security.secrets``) costs about 0.3 ms per kilobyte, and an editor
 sends nearly the same text with every keystroke. The text is cut into blocks at lines chosen by
 their own content (so an edit moves only the boundaries near it), each block is redacted once and
-remembered; a private key block is never cut. What was replaced is counted, never shown.
+remembered; a private key block is never cut, nor (within a limit) a value that goes on from one
+line to the next. What was replaced is counted, never shown.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections import OrderedDict
 from reviewer.security.secrets import redact
 
 _MAX_BLOCK_LINES = 64
+# a line ending like this may go on in the next (a literal concatenated with the next line's):
+# never the last line of a block, so a secret split over the two is read whole
+_GOES_ON = ("+", ",", "(", "[", "{", "\\", '"', "'", "`", ".", "|")
 _cache: OrderedDict[tuple[str, str], tuple[str, int]] = OrderedDict()
 _lock = threading.Lock()
 _MAX_ENTRIES = 4096
@@ -32,7 +36,7 @@ def _blocks(text: str) -> list[str]:
             in_key = False
         n = i + 1 - start
         boundary = zlib.crc32(line.encode("utf-8", "replace")) % 16 == 0 or n >= _MAX_BLOCK_LINES
-        if boundary and not in_key:
+        if n >= 4 * _MAX_BLOCK_LINES or (boundary and not in_key and not line.rstrip().endswith(_GOES_ON)):
             out.append("".join(lines[start : i + 1]))
             start = i + 1
     if start < len(lines):

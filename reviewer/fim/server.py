@@ -30,10 +30,11 @@ from typing import Any
 from reviewer.errors import BackendError, ConfigError, InputError
 from reviewer.fim import protocol
 from reviewer.fim.cursor import RequestError
-from reviewer.fim.engine import FimEngine, Outcome, Prepared
+from reviewer.fim.engine import MAX_COMPLETION_CHARS, FimEngine, Outcome, Prepared
 from reviewer.fim.watch import Watcher
 
 MAX_BODY = 8 * 1024 * 1024
+MAX_DEPTH = 32  # nesting of a request's JSON (the protocols need 3)
 INFILL_PATHS = ("/infill", "/v1/infill")
 OPENAI_PATHS = ("/v1/completions", "/completions", "/beta/completions", "/v1/fim/completions", "/fim/completions")
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -82,6 +83,21 @@ class FimHTTPServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when ``value`` (parsed JSON) nests lists and objects deeper than ``limit``; walked
+    without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return False
 
 
 class _Aborted(Exception):
@@ -150,11 +166,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise RequestError("request body shorter than its Content-Length")
         try:
-            return json.loads(raw.decode("utf-8"))
+            body = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise RequestError("the request body is not UTF-8") from exc
         except ValueError as exc:
             raise RequestError(f"malformed JSON in the request body: {exc}") from exc
+        except RecursionError:
+            raise RequestError(f"the request body is nested deeper than {MAX_DEPTH} levels") from None
+        if _depth_over(body, MAX_DEPTH):
+            raise RequestError(f"the request body is nested deeper than {MAX_DEPTH} levels")
+        return body
 
     # ------------------------------------------------------------------ routes
 
@@ -244,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
             parse = protocol.parse_infill if infill else protocol.parse_openai
-            query, wire = parse(body, eng.index.root, cfg.max_file_bytes, eng.options.max_tokens)
+            query, wire = parse(body, eng.index.root, cfg.max_file_bytes, eng.options.max_tokens, eng.gate)
         except RequestError as exc:
             self._error(exc.status, exc.message)
             return
@@ -343,7 +364,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._end_stream()
 
     def _extra(self, p: Prepared, out: Outcome) -> dict[str, Any]:
+        capped = {"note": f"the upstream's completion was cut at {MAX_COMPLETION_CHARS:,} characters"} if out.capped else {}
         return {
+            **capped,
             "file": p.context.path,
             "file_recognised": p.context.identified,
             "context": [{"filename": i.filename, "kind": i.kind, "tokens": i.tokens} for i in p.context.items],

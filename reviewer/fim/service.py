@@ -13,7 +13,7 @@ from pathlib import Path
 from reviewer.config import Settings
 from reviewer.errors import ConfigError
 from reviewer.fim.counting import CachedCounter
-from reviewer.fim.cursor import read_source, split_at
+from reviewer.fim.cursor import FileGate, read_source, split_at
 from reviewer.fim.engine import FimEngine, FimOptions, Outcome, Prepared, Query
 from reviewer.fim.providers import Provider, make_provider, provider_for_kind
 from reviewer.fim.repoindex import RepoIndex
@@ -61,6 +61,7 @@ def start(root: Path, settings: Settings, provider: Provider, options: FimOption
     index = RepoIndex(root)
     counter = CachedCounter(get_tokenizer(settings.tokenizer), background=count_later)
     engine = FimEngine(index, provider, counter, options)
+    engine.gate = FileGate(root, settings, lambda rel: rel in index.files)
     service = Service(index, engine)
 
     def build() -> None:
@@ -89,7 +90,7 @@ def start(root: Path, settings: Settings, provider: Provider, options: FimOption
 def complete_file(service: Service, file: str, line: int, column: int, settings: Settings, *,
                   dry_run: bool = False) -> tuple[Prepared, Outcome | None]:
     """One completion at a position of a file of the repository."""
-    rel, text = read_source(service.index.root, file, settings.max_file_bytes)
+    rel, text = read_source(service.index.root, file, settings.max_file_bytes, service.engine.gate)
     prefix, suffix = split_at(text, line, column)
     prepared = service.engine.prepare(Query(prefix=prefix, suffix=suffix, path=rel))
     if dry_run:

@@ -140,15 +140,13 @@ class Watcher:
 
     def _new_files(self) -> list[str]:
         from reviewer.repo import git
-        from reviewer.repo.ignore import DefaultIgnores, GlobFilter
+        from reviewer.repo.policy import PathPolicy
         from reviewer.repo.scan import _walk
 
         root: Path = self.index.root
         if self._is_git is None:
             self._is_git = git.is_work_tree(root)
         listed = git.ls_files(root) if self._is_git else _walk(root)
-        defaults = DefaultIgnores() if self.settings.use_default_ignores else None
-        globs = GlobFilter(self.settings.include, self.settings.exclude)
+        policy = PathPolicy(self.settings)
         known = self.index.files
-        return [p for p in listed if p not in known and globs.reason(p) is None
-                and (defaults is None or defaults.reason(p) is None)]
+        return [p for p in listed if p not in known and policy.reason(p) is None]

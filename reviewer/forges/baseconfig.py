@@ -3,8 +3,9 @@ a pull request must not change its own rules.
 
 ``[tool.reviewer]`` in ``pyproject.toml`` and ``.reviewer.toml`` are read with ``git show BASE:...``
 (the files in the checkout are the head's and are ignored), then merged exactly where
-``load_settings`` would put the repository's files: after the shipped defaults, before the
-environment and the flags.
+``load_settings`` would put the repository's files: after the shipped defaults and the user's own
+configuration file, before the environment and the flags, with the same limits (a repository
+file may only choose what to review and how to report it; see ``reviewer.config``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from reviewer.config import Settings, env_settings, load_settings
+from reviewer.config import Settings, Source, Warn, deep_merge, load_settings
 from reviewer.errors import ConfigError, InputError
 from reviewer.forges import gitops
 
@@ -30,28 +31,35 @@ def _toml_at(root: Path, rev: str, path: str) -> dict[str, Any] | None:
         raise ConfigError(f"{path} on the base branch is not valid TOML: {exc}") from exc
 
 
-def base_file_settings(root: Path, base: str) -> dict[str, Any]:
-    """``[tool.reviewer]`` then ``.reviewer.toml``, as they are at ``base``."""
-    merged: dict[str, Any] = {}
+def base_sources(root: Path, base: str) -> list[Source]:
+    """``[tool.reviewer]`` then ``.reviewer.toml`` as they are at ``base``, as ``(file, settings)``."""
+    out: list[Source] = []
     pyproject = _toml_at(root, base, "pyproject.toml")
     if pyproject:
         section = pyproject.get("tool", {}).get("reviewer", {})
-        if isinstance(section, dict):
-            deep_merge(merged, section)
+        if isinstance(section, dict) and section:
+            out.append(("pyproject.toml [tool.reviewer] (base branch)", section))
     dotfile = _toml_at(root, base, ".reviewer.toml")
     if dotfile:
-        deep_merge(merged, dotfile)
+        out.append((".reviewer.toml (base branch)", dotfile))
+    return out
+
+
+def base_file_settings(root: Path, base: str) -> dict[str, Any]:
+    """``[tool.reviewer]`` then ``.reviewer.toml``, as they are at ``base``, merged (every key,
+    before the repository limits apply)."""
+    merged: dict[str, Any] = {}
+    for _, data in base_sources(root, base):
+        deep_merge(merged, data)
     return merged
 
 
 def load_pr_settings(root: Path, base: str, overrides: dict[str, Any] | None = None, *,
-                     environ: dict[str, str] | None = None) -> Settings:
-    """Settings for reviewing a pull request: shipped defaults, then the base branch's files,
-    then ``REVIEWER_*`` environment variables, then flags."""
-    combined = base_file_settings(root, base)
-    deep_merge(combined, env_settings(environ))
-    deep_merge(combined, {k: v for k, v in (overrides or {}).items() if v is not None})
-    return load_settings(root, combined, environ=environ, read_repo_files=False)
+                     environ: dict[str, str] | None = None, warn: Warn | None = None) -> Settings:
+    """Settings for reviewing a pull request: shipped defaults, the user's configuration file,
+    then the base branch's files (within the repository limits), then ``REVIEWER_*`` environment
+    variables, then flags."""
+    return load_settings(root, overrides, environ=environ, repo_files=base_sources(root, base), warn=warn)
 
 
 def changed_prompt_overrides(root: Path, merge_base: str, head: str) -> list[str]:
@@ -62,12 +70,3 @@ def changed_prompt_overrides(root: Path, merge_base: str, head: str) -> list[str
         return gitops.changed_paths(root, merge_base, head, PROMPTS_DIR)
     except InputError:
         return []
-
-
-def deep_merge(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    for key, value in new.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            deep_merge(into[key], value)
-        else:
-            into[key] = value
-    return into

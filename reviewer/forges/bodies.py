@@ -4,7 +4,9 @@ Rules every body keeps:
 - at most ``MAX_BODY`` characters (GitHub refuses longer bodies);
 - a ``suggestion`` block only on new-side lines whose range was not clipped (a suggestion
   replaces exactly the commented lines), fenced with more backticks than the code contains;
-- the model's prose is neutralized (no HTML comments, no @mentions); code stays in fences.
+- the model's words go through ``reviewer.report.untrusted``: no images, no raw HTML, links only
+  to this repository's files, no mentions, references or commands; code stays in fences;
+- our hidden fingerprint marker is the last line, and only our code writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 
 from reviewer.findings import Finding
 from reviewer.forges.anchors import Anchor
-from reviewer.forges.markers import fp_marker, neutralize
+from reviewer.forges.markers import fp_marker
+from reviewer.report.untrusted import NO_LINKS, Links, code_block, code_span, one_line, prose
 
 MAX_BODY = 65_536
 _ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", "info": "⚪"}
@@ -37,25 +40,9 @@ GITHUB_SUGGESTION = SuggestionStyle("suggestion")
 GITLAB_SUGGESTION = SuggestionStyle("suggestion:-{above}+0")
 
 
-def fence_for(code: str) -> str:
-    """A backtick fence longer than any backtick run inside ``code`` (at least three)."""
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def code_block(code: str, info: str = "") -> str:
-    code = code.rstrip("\n")
-    f = fence_for(code)
-    return f"{f}{info}\n{code}\n{f}"
-
-
-def heading(f: Finding) -> str:
+def heading(f: Finding, links: Links = NO_LINKS) -> str:
     sev = f.severity.value
-    return f"**{_ICON.get(sev, '')} {sev.capitalize()} · {f.category.value}** — {neutralize(_one_line(f.title))}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
+    return f"**{_ICON.get(sev, '')} {sev.capitalize()} · {f.category.value}** — {one_line(f.title, links)}"
 
 
 def location(f: Finding) -> str:
@@ -67,12 +54,13 @@ def _cap(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
-def inline_body(f: Finding, a: Anchor, style: SuggestionStyle = GITHUB_SUGGESTION) -> str:
-    parts = [heading(f), "", neutralize(_cap(f.explanation.strip(), _EXPLANATION_CAP))]
+def inline_body(f: Finding, a: Anchor, style: SuggestionStyle = GITHUB_SUGGESTION, links: Links = NO_LINKS) -> str:
+    parts = [heading(f, links), "", prose(_cap(f.explanation.strip(), _EXPLANATION_CAP), links)]
+    where = code_span(location(f))
     if a.clipped:
-        parts += ["", f"<sub>The finding covers `{location(f)}`; this comment sits on the part inside one diff hunk.</sub>"]
+        parts += ["", f"<sub>The finding covers {where}; this comment sits on the part inside one diff hunk.</sub>"]
     if a.moved_to_deleted:
-        parts += ["", f"<sub>This comment sits on the removed line(s) the finding quotes; it was reported at `{location(f)}`.</sub>"]
+        parts += ["", f"<sub>This comment sits on the removed line(s) the finding quotes; it was reported at {where}.</sub>"]
     suggestion = (f.suggestion or "").rstrip("\n")
     if suggestion.strip():
         if a.side == "RIGHT" and not a.clipped and len(suggestion) <= _CODE_CAP:
@@ -85,7 +73,7 @@ def inline_body(f: Finding, a: Anchor, style: SuggestionStyle = GITHUB_SUGGESTIO
     if f.cwe:
         meta.append(f.cwe)
     if f.source != "model":
-        meta.append(neutralize(f.source) + (f" {neutralize(f.rule)}" if f.rule else ""))
+        meta.append(one_line(f.source + (f" {f.rule}" if f.rule else ""), limit=120))
     parts += ["", f"<sub>reviewer · {' · '.join(meta)}</sub>", fp_marker(f.fingerprint)]
     return fit("\n".join(parts), fp_marker(f.fingerprint))
 
@@ -95,9 +83,16 @@ def fit(body: str, tail: str = "") -> str:
     if len(body) <= MAX_BODY:
         return body
     note = "\n\n… (cut to fit the forge's limit)\n"
-    keep = MAX_BODY - len(note) - len(tail) - 1
+    keep = MAX_BODY - len(note) - len(tail) - 12
     head = body[:keep]
     # never leave a code fence open: close it if the cut falls inside one
-    if head.count("\n```") % 2 == 1:
-        head += "\n```"
+    opened = ""
+    for m in re.finditer(r"^(`{3,}|~{3,})", head, re.M):
+        fence = m.group(1)
+        if not opened:
+            opened = fence
+        elif fence[0] == opened[0] and len(fence) >= len(opened) and head[m.end():].split("\n", 1)[0].strip() == "":
+            opened = ""
+    if opened:
+        head += "\n" + opened
     return (head + note + tail)[:MAX_BODY]

@@ -76,6 +76,8 @@ class Bundle:
             raise InputError(f"cannot read {path}: {exc.strerror}") from exc
         except ValueError as exc:
             raise InputError(f"{path.name} is not JSON: {exc}") from exc
+        except RecursionError:
+            raise InputError(f"{path.name} is nested too deeply to be a results file") from None
         return cls.from_data(data)
 
     @classmethod

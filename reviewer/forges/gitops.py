@@ -9,6 +9,7 @@ from pathlib import Path
 
 from reviewer.errors import InputError
 from reviewer.repo import git
+from reviewer.repo.gitdiff import Section, read_sections
 
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 SHALLOW_HINT = ("fetch the whole history: in GitHub Actions set `fetch-depth: 0` on actions/checkout; "
@@ -98,12 +99,26 @@ def ensure_history(root: Path, base: str, head: str, *, remote: str = "origin", 
                      hint=SHALLOW_HINT)
 
 
+SECTION_CAP = 8 * 1024 * 1024  # bytes of one file's diff kept for placing comments
+TOTAL_CAP = 128 * 1024 * 1024
+
+
 def diff_text(root: Path, base: str, head: str, paths: list[str] | None = None) -> str:
     """The diff a forge shows for base..head: three lines of context, renames detected, paths
-    from the repository root with a/ and b/ prefixes whatever the user's configuration says."""
+    from the repository root with a/ and b/ prefixes whatever the user's configuration says.
+    It only places comments (nothing of it is sent to the model); read from the pipe a file at
+    a time, a file whose diff is over ``SECTION_CAP`` bytes (or past ``TOTAL_CAP`` in all) is
+    left out of it, so a comment on it goes to the summary."""
     args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative", "-M", "-U3",
             "--src-prefix=a/", "--dst-prefix=b/", base, head, "--", *(paths or [])]
-    return git.run_git(root, *args, timeout=300).stdout.decode("utf-8", "replace")
+    parts: list[str] = []
+    total = 0
+    with git.GitStream(root, *args) as stream:
+        for item in read_sections(stream.stdout, SECTION_CAP):
+            if isinstance(item, Section) and item.text is not None and total + item.size <= TOTAL_CAP:
+                parts.append(item.text)
+                total += item.size
+    return "".join(parts).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def changed_paths(root: Path, base: str, head: str, under: str | None = None) -> list[str]:

@@ -5,9 +5,11 @@
   ``<!-- reviewer:state:v1 <base64 JSON> -->``: the open findings (fingerprint, place, title, and a
   hash of their evidence) and the head commit that was reviewed.
 
-Comment text is untrusted (anyone can write a comment, and the model's words go into ours), so
-``neutralize`` defuses HTML comments and @mentions in text we did not write, and ``read_state``
-validates everything it decodes.
+Comment text is untrusted (anyone can write a comment, the model's words and the repository's code
+go into ours). Text we did not write goes through ``reviewer.report.untrusted`` (which escapes
+HTML, so no ``<!--`` of its own survives); a marker is read only where our code puts it, as the
+last line of the body, so one shaped like ours inside quoted code is never taken for ours; and
+``read_state`` validates everything it decodes.
 """
 
 from __future__ import annotations
@@ -23,9 +25,8 @@ from typing import Any
 from reviewer.findings import normalize_evidence
 
 SUMMARY_MARKER = "<!-- reviewer:summary -->"
-_FP = re.compile(r"<!-- reviewer:fp=([0-9a-f]{16}) -->")
-_STATE = re.compile(r"<!-- reviewer:state:v1 ([A-Za-z0-9+/=]{0,200000}) -->")
-_MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
+_FP = re.compile(r"(?:^|\n)<!-- reviewer:fp=([0-9a-f]{16}) -->\s*\Z")
+_STATE = re.compile(r"(?:^|\n)<!-- reviewer:state:v1 ([A-Za-z0-9+/=]{0,200000}) -->\s*\Z")
 MAX_STATE_ITEMS = 300
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
 
@@ -35,18 +36,12 @@ def fp_marker(fingerprint: str) -> str:
 
 
 def fingerprints_in(body: str) -> list[str]:
+    """The fingerprint of an inline comment of ours: its last line (none elsewhere counts)."""
     return _FP.findall(body or "")
 
 
 def is_summary(body: str) -> bool:
     return (body or "").lstrip().startswith(SUMMARY_MARKER)
-
-
-def neutralize(text: str) -> str:
-    """Untrusted prose made safe to embed: no HTML comments (which could hide text or forge our
-    markers) and no @mentions (which would notify people or teams)."""
-    text = text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
-    return _MENTION.sub("@\u200b", text)
 
 
 def evidence_hash(evidence: str) -> str:
@@ -90,13 +85,14 @@ def write_state(state: State, budget: int = 24_000) -> str:
 
 
 def read_state(body: str) -> State | None:
-    """The state in a summary body, or None when absent or malformed (never an exception)."""
+    """The state in a summary body (its last line), or None when absent or malformed (never an
+    exception)."""
     m = _STATE.search(body or "")
     if not m:
         return None
     try:
         data = json.loads(base64.b64decode(m.group(1), validate=True))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: nested too deeply
         return None
     if not isinstance(data, dict):
         return None

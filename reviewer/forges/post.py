@@ -9,6 +9,8 @@
 4. Findings open from earlier runs that were not reported again stay open while their code is
    still there, and are listed as resolved once it is gone.
 5. One summary comment, found by its hidden marker, is edited in place (created the first time).
+6. The model's words in every body are untrusted text (``reviewer.report.untrusted``): links only to
+   this pull request's repository's files (from the pull request's own web address).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from reviewer.forges.bundle import Bundle
 from reviewer.forges.markers import OpenItem, State, evidence_hash, fp_marker, read_state
 from reviewer.forges.scrub import Scrubber
 from reviewer.forges.summary import SummaryInput, render_summary
+from reviewer.report.untrusted import NO_LINKS, Links
 
 MAX_COMMENTS = 30
 
@@ -51,7 +54,7 @@ class PostReport:
 
 
 def make_plan(bundle: Bundle, diff: DiffMap, existing: Existing, state: State, forge: Forge, scrub: Scrubber,
-              max_comments: int = MAX_COMMENTS) -> Plan:
+              max_comments: int = MAX_COMMENTS, links: Links = NO_LINKS) -> Plan:
     plan = Plan()
     known = set(existing.fingerprints) | {i.fp for i in state.items}
     current = {f.fingerprint for f in bundle.findings}
@@ -69,7 +72,7 @@ def make_plan(bundle: Bundle, diff: DiffMap, existing: Existing, state: State, f
             plan.invalid_anchors += 1
             plan.outside.append((f, problem))
             continue
-        candidates.append(InlineComment(f, a, scrub(inline_body(f, a, forge.suggestion_style))))
+        candidates.append(InlineComment(f, a, scrub(inline_body(f, a, forge.suggestion_style, links))))
     plan.inline = candidates[:max_comments]
     plan.over_limit = [c.finding for c in candidates[max_comments:]]
     for item in state.items:
@@ -111,7 +114,8 @@ def publish(forge: Forge, pr: PullRequest, bundle: Bundle, diff: DiffMap, existi
     """Post the inline comments and the summary. A ``Forbidden`` from the first write propagates
     (the caller falls back to files); nothing has been written at that point."""
     state = read_state(existing.summary_body or "") or State()
-    plan = make_plan(bundle, diff, existing, state, forge, scrub, max_comments)
+    links = Links.to_files_of(pr.url)  # the model's text may link to this repository's files, nowhere else
+    plan = make_plan(bundle, diff, existing, state, forge, scrub, max_comments, links)
     report = PostReport()
     outcome = forge.post_inline(pr, plan.inline, scrub(review_body(len(plan.inline), bundle.head_sha, forge.label)), diff)
     report.review_posted = bool(outcome.posted)
@@ -121,7 +125,7 @@ def publish(forge: Forge, pr: PullRequest, bundle: Bundle, diff: DiffMap, existi
         bundle=bundle, forge_label=forge.label, inline=[c.finding for c in outcome.posted], outside=plan.outside,
         over_limit=plan.over_limit, refused=refused, already=plan.already, carried=plan.carried,
         resolved=plan.resolved, max_comments=max_comments,
-        state=next_state(bundle, plan, posted, existing, state),
+        state=next_state(bundle, plan, posted, existing, state), links=links,
     )
     body = scrub(render_summary(summary_in))
     report.summary = forge.upsert_summary(body, existing)

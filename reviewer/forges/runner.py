@@ -159,7 +159,7 @@ def _review_and_post(req: PrRequest, trigger: Trigger, forge: Forge, root: Path,
     diff = DiffMap.parse(gitops.diff_text(root, mb, head))
     if not diff.files:
         return PrOutcome("skipped", f"pull request #{pr.number} changes nothing")
-    settings = load_pr_settings(root, pr.base_sha, req.overrides, environ=env)
+    settings = load_pr_settings(root, pr.base_sha, req.overrides, environ=env, warn=lambda m: say(f"warning: {m}"))
     prompts = changed_prompt_overrides(root, mb, head)
     if prompts and settings.prompt_overrides:
         # the checkout is the head: its .reviewer/prompts/ would be the pull request's own words
@@ -233,11 +233,13 @@ def _mode(root: Path, trigger: Trigger, state: State, head: str, mb: str) -> tup
 
 def _run_engine(root: Path, settings: Any, mode: str, mb: str, since: str, head: str, diff: DiffMap,
                 progress: Progress | None) -> ReviewResult:
+    from reviewer.review.diffs import change_diff
     from reviewer.review.engine import review
 
     extra = None
     if mode == "incremental":
-        whole = redact("pull-request.diff", gitops.diff_text(root, mb, head)).text
+        # the whole pull request as context, under the same rules as the diff under review
+        whole = change_diff(root, mb, head, settings).text
         if len(whole) > EXTRA_CONTEXT_CAP:
             whole = whole[:EXTRA_CONTEXT_CAP] + "\n… (cut)\n"
         extra = (

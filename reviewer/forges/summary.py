@@ -9,14 +9,14 @@ lists are cut, before anything is lost silently (the cut is said).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 from reviewer.findings import Finding
-from reviewer.forges.bodies import MAX_BODY, code_block, location
+from reviewer.forges.bodies import MAX_BODY, location
 from reviewer.forges.bundle import Bundle
-from reviewer.forges.markers import SUMMARY_MARKER, OpenItem, State, neutralize, write_state
+from reviewer.forges.markers import SUMMARY_MARKER, OpenItem, State, write_state
 from reviewer.report.summary import usage_line
+from reviewer.report.untrusted import NO_LINKS, Links, code_block, code_span, one_line, prose
 
 # room left for the scrubber, whose replacements can be longer than what they replace
 LIMIT = MAX_BODY - 2_000
@@ -36,14 +36,7 @@ class SummaryInput:
     resolved: list[OpenItem] = field(default_factory=list)
     max_comments: int = 30
     state: State = field(default_factory=State)
-
-
-def code_span(text: str) -> str:
-    ticks = "`"
-    while ticks in text:
-        ticks += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    links: Links = NO_LINKS  # where the model's text may link: this repository's files
 
 
 def _sev(f: Finding | OpenItem) -> str:
@@ -52,25 +45,21 @@ def _sev(f: Finding | OpenItem) -> str:
     return f"{_ICON.get(sev, '')} {sev.capitalize()} · {cat}"
 
 
-def _title(text: str) -> str:
-    return neutralize(" ".join(text.split())[:200])
-
-
-def _detail(f: Finding, reason: str | None) -> str:
-    summary = html.escape(f"{_sev(f)} — {' '.join(f.title.split())[:200]} — {location(f)}", quote=False)
-    parts = [f"<details><summary>{neutralize(summary)}</summary>", ""]
+def _detail(f: Finding, reason: str | None, links: Links) -> str:
+    summary = one_line(f"{_sev(f)} — {' '.join(f.title.split())[:200]} — {location(f)}", links)
+    parts = [f"<details><summary>{summary}</summary>", ""]
     if reason:
-        parts += [f"<sub>{neutralize(html.escape(reason, quote=False))}</sub>", ""]
-    parts += [neutralize(f.explanation.strip()[:3000]), "", code_block(f.evidence[:4000])]
+        parts += [f"<sub>{one_line(reason)}</sub>", ""]
+    parts += [prose(f.explanation.strip()[:3000], links), "", code_block(f.evidence[:4000])]
     if f.suggestion and f.suggestion.strip():
         parts += ["", "Suggested change:", "", code_block(f.suggestion[:4000])]
     parts += ["", "</details>"]
     return "\n".join(parts)
 
 
-def _bullet(f: Finding | OpenItem, struck: bool = False) -> str:
+def _bullet(f: Finding | OpenItem, links: Links, struck: bool = False) -> str:
     where = location(f) if isinstance(f, Finding) else f"{f.path}:{f.line}"
-    title = _title(f.title)
+    title = one_line(f.title, links, limit=200)
     if struck:
         title = f"~~{title}~~"
     return f"- {_sev(f)} — {title} — {code_span(where)}"
@@ -138,16 +127,16 @@ def _render(s: SummaryInput, level: int) -> str:
         out += ["> No model was used: these findings come from the offline analyzers only.", ""]
 
     def items(fs: list[tuple[Finding, str | None]]) -> list[str]:
-        return [_detail(f, r) if detail else _bullet(f) for f, r in fs]
+        return [_detail(f, r, s.links) if detail else _bullet(f, s.links) for f, r in fs]
 
     # "outside the diff" is the section's own title: only other reasons are worth a line
     out += _section("Outside the diff", items([(f, None if r == "outside the diff" else r) for f, r in s.outside]), cap)
     out += _section(f"Over the limit of {s.max_comments} inline comments", items([(f, None) for f in s.over_limit]), cap)
     out += _section(f"Could not be placed inline ({s.forge_label} refused the position)",
                     items([(f, r) for f, r in s.refused]), cap)
-    earlier = [_bullet(f) for f in s.already] + [_bullet(i) for i in s.carried]
+    earlier = [_bullet(f, s.links) for f in s.already] + [_bullet(i, s.links) for i in s.carried]
     out += _section("Still open from earlier runs", earlier, cap if cap is not None else 200)
-    out += _section("Resolved since the last run", [_bullet(i, struck=True) for i in s.resolved],
+    out += _section("Resolved since the last run", [_bullet(i, s.links, struck=True) for i in s.resolved],
                     cap if cap is not None else 200)
     out += ["### What was reviewed", "", *_files_block(b, file_cap), ""]
     if b.model_used:
@@ -160,7 +149,7 @@ def _render(s: SummaryInput, level: int) -> str:
         out.append("The model's answer was cut off at its output limit: the review may be incomplete.")
     notes = [n for n in b.notes if n][: (20 if level < 3 else 5)]
     if notes:
-        out += ["", "<details><summary>Notes</summary>", "", *(f"- {neutralize(n[:300])}" for n in notes), "", "</details>"]
+        out += ["", "<details><summary>Notes</summary>", "", *(f"- {one_line(n)}" for n in notes), "", "</details>"]
     if level >= 2:
         out += ["", "<sub>Shortened to fit the comment size limit.</sub>"]
     return "\n".join(out).rstrip() + "\n"

@@ -35,6 +35,7 @@ import openai
 from reviewer.config import ModelInfo
 from reviewer.errors import BackendError
 from reviewer.llm.backends import Backend
+from reviewer.llm.capped import capped_http_client, too_large
 from reviewer.llm.pricing import price
 from reviewer.review.model import Usage
 
@@ -51,6 +52,15 @@ _FINAL_HELP = {
 Progress = Callable[[str, int, int], None]
 
 
+# What is read of an answer: its text is kept up to MAX_ANSWER_CHARS (then the answer counts as cut
+# off at the limit, and reading stops), its thinking up to MAX_REASONING_CHARS (the rest is read but
+# not kept); and no answer is read past these many bytes off the wire (see reviewer.llm.capped).
+MAX_ANSWER_CHARS = 256_000
+MAX_REASONING_CHARS = 512_000
+MAX_STREAM_BYTES = 256 * 1024 * 1024  # thinking streamed a token per event is ~250 bytes a token
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
 @dataclass
 class ChatAnswer:
     content: str
@@ -58,6 +68,7 @@ class ChatAnswer:
     finish_reason: str
     model: str
     usage: Usage = field(default_factory=Usage)
+    capped: bool = False  # the answer was longer than the tool reads: cut at MAX_ANSWER_CHARS
 
 
 class ChatClient:
@@ -169,6 +180,7 @@ class ChatClient:
             base_url=self.backend.base_url,
             max_retries=0,
             timeout=openai.Timeout(remaining, connect=min(30.0, remaining)),
+            http_client=capped_http_client(MAX_STREAM_BYTES if body.get("stream") else MAX_BODY_BYTES),
         )
         pool = ThreadPoolExecutor(max_workers=1)
         cancelled = threading.Event()
@@ -191,12 +203,16 @@ class ChatClient:
             resp = client.chat.completions.create(**body)
             choice = resp.choices[0]
             msg = choice.message
-            reasoning = _reasoning(msg) or ""
+            reasoning = (_reasoning(msg) or "")[:MAX_REASONING_CHARS]
             usage = self._usage(resp.usage, resp.model)
-            return ChatAnswer(msg.content or "", reasoning, choice.finish_reason or "", resp.model or "", usage)
+            content = msg.content or ""
+            capped = len(content) > MAX_ANSWER_CHARS
+            return ChatAnswer(content[:MAX_ANSWER_CHARS], reasoning, "length" if capped else choice.finish_reason or "",
+                              resp.model or "", usage, capped)
         except openai.APIStatusError as exc:
             raise self._status_error(exc) from None
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            self._check_size(exc)
             if cancelled.is_set():
                 raise BackendError("cancelled") from None
             raise _Retryable(f"connection failed: {type(exc).__name__}") from None
@@ -207,6 +223,7 @@ class ChatClient:
         except ValueError as exc:  # a cut-off JSON body
             raise _Retryable(f"unreadable response: {exc}") from None
         except Exception as exc:
+            self._check_size(exc)
             # A connection dropped while a streamed answer is read surfaces as the SDK's HTTP
             # library's own error (httpx in openai 1.x/2.x, httpx2 in 3.x), not an openai one.
             if cancelled.is_set():
@@ -214,6 +231,13 @@ class ChatClient:
             if isinstance(exc, _transport_errors()):
                 raise _Retryable(f"connection failed: {type(exc).__name__}") from None
             raise
+
+    def _check_size(self, exc: BaseException) -> None:
+        """A non-streamed answer past MAX_BODY_BYTES: final, not retried."""
+        big = too_large(exc)
+        if big is not None:
+            raise BackendError(f"{self.backend.name}: {big}: not read",
+                               hint="the server's answer is far larger than any review; check the server") from None
 
     def _streamed(
         self, client: openai.OpenAI, body: dict[str, Any], progress: Progress | None, cancelled: threading.Event
@@ -224,31 +248,48 @@ class ChatClient:
         model = ""
         usage_obj = None
         received = 0
+        kept = kept_reasoning = 0
+        capped = False
         stream = client.chat.completions.create(**body)
         finished = False
-        for chunk in stream:
-            if cancelled.is_set():
-                break
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage_obj = chunk.usage
-            for choice in chunk.choices or []:
-                delta = choice.delta
-                if delta.content:
-                    content.append(delta.content)
-                    received += len(delta.content)
-                r = _reasoning(delta)
-                if r:
-                    reasoning.append(r)
-                    received += len(r)
-                if choice.finish_reason:
-                    finish = choice.finish_reason
-                    finished = True
-            if progress is not None:
-                progress("answer", received, 0)
+        try:
+            for chunk in stream:
+                if cancelled.is_set():
+                    break
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage_obj = chunk.usage
+                for choice in chunk.choices or []:
+                    delta = choice.delta
+                    if delta.content:
+                        content.append(delta.content[:MAX_ANSWER_CHARS - kept])
+                        kept += len(content[-1])
+                        received += len(delta.content)
+                        capped = capped or kept >= MAX_ANSWER_CHARS
+                    r = _reasoning(delta)
+                    if r:
+                        if kept_reasoning < MAX_REASONING_CHARS:
+                            reasoning.append(r[:MAX_REASONING_CHARS - kept_reasoning])
+                            kept_reasoning += len(reasoning[-1])
+                        received += len(r)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+                        finished = True
+                if progress is not None:
+                    progress("answer", received, 0)
+                if capped:
+                    break
+        except Exception as exc:
+            if too_large(exc) is None:
+                raise
+            capped = True  # past MAX_STREAM_BYTES on the wire: what came is kept
+        finally:
+            stream.close()
+        if capped:
+            finish, finished = "length", True
         if not finished:
             raise _Retryable("the stream ended before the answer did")
-        return ChatAnswer("".join(content), "".join(reasoning), finish, model, self._usage(usage_obj, model))
+        return ChatAnswer("".join(content), "".join(reasoning), finish, model, self._usage(usage_obj, model), capped)
 
     def _usage(self, u: Any, model: str) -> Usage:
         usage = Usage(model=model or self.backend.model, calls=1)

@@ -23,19 +23,18 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
 
 from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.index.cache import default_cache_dir
 from reviewer.pack.model import SecretHit
-from reviewer.repo.git import git_command, git_env, run_git
+from reviewer.repo.git import GitStream, run_git
+from reviewer.repo.gitdiff import Record, read_sections
 from reviewer.security.secrets import redact
 
 COARSE = 8  # the first layer of a two-layer snapshot moves every COARSE steps
@@ -168,15 +167,8 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
     target.mkdir(parents=True)
     if not wanted:
         return
-    proc = subprocess.Popen(
-        git_command(root, "cat-file", "--batch"),
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env(),
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    # names go in from a thread while the blobs come out here: git stops reading names while its
-    # output is unread, so writing them all first would wait forever on a big tree
-    feeder = threading.Thread(target=_feed, args=(proc.stdin, [sha for sha, _ in wanted]), daemon=True)
-    feeder.start()
+    proc = GitStream(root, "cat-file", "--batch", stdin=subprocess.PIPE, check=False)
+    proc.feed([sha for sha, _ in wanted])  # from a thread, while the blobs come out here
     try:
         for _, rel in wanted:
             head = proc.stdout.readline().split()
@@ -189,18 +181,7 @@ def _write_tree(root: Path, commit: str, target: Path, max_bytes: int) -> None:
             with open(dest, "xb") as fh:
                 fh.write(data)
     finally:
-        proc.stdout.close()
-        proc.wait(timeout=60)
-        feeder.join(timeout=60)
-
-
-def _feed(stdin: IO[bytes], shas: list[str]) -> None:
-    try:
-        for i in range(0, len(shas), 256):
-            stdin.write("".join(f"{sha}\n" for sha in shas[i:i + 256]).encode())
-        stdin.close()
-    except OSError:  # git ended early (the reader stopped on an error): nothing more to send
-        pass
+        proc.close(failed=True)
 
 
 # -- the commits since ---------------------------------------------------------------------------
@@ -227,37 +208,53 @@ class Changes:
 
 
 def read_changes(
-    root: Path, since: str, keep: Callable[[str], bool], redact_secrets: bool = True, until: str = "HEAD"
+    root: Path, since: str, keep: Callable[[str], bool], redact_secrets: bool = True, until: str = "HEAD",
+    max_bytes: int = 1_000_000,
 ) -> Changes:
     """The first-parent commits after ``since`` up to ``until``, oldest first, each as a unified diff
     against its first parent, with only the files ``keep`` accepts (no renames, no binary
     content). A path git had to quote is dropped rather than guessed. Commits are told apart by a
-    marker made for this call, which no commit message or file can contain."""
+    marker made for this call, which no commit message or file can contain. The log is read
+    from the pipe a section at a time: a section of a kept file longer than both sides of a
+    ``max_bytes`` file ends the snapshot layout (``NoSnapshot``), other long ones are skipped
+    unread."""
     marker = f"\x01{secrets.token_hex(16)}\x02"
-    out = run_git(
-        root, "log", "--first-parent", "-m", "--reverse", "-p", "--no-renames", "--no-color", "--no-ext-diff",
-        "--no-textconv", "--relative", f"--format={marker}%H %s", f"{since}..{until}", "--", timeout=300,
-    ).stdout.decode("utf-8", "surrogateescape")
     changes = Changes()
-    for record in out.split(marker)[1:]:
-        head, _, diff = record.partition("\n")
-        commit, _, subject = head.partition(" ")
-        change = Change(commit.strip(), _one_line(subject), "")
-        kept: list[str] = []
-        for section in _sections(diff):
-            path = _section_path(section)
-            if path is None or not keep(path):
+    change: Change | None = None
+    kept: list[str] = []
+
+    def close_commit() -> None:
+        if change is not None:
+            change.diff = "".join(kept)
+            changes.commits.append(change)
+
+    cap = 2 * max_bytes + 64 * 1024
+    with GitStream(
+        root, "log", "--first-parent", "-m", "--reverse", "-p", "--no-renames", "--no-color", "--no-ext-diff",
+        "--no-textconv", "--relative", f"--format={marker}%H %s", f"{since}..{until}", "--",
+    ) as stream:
+        for item in read_sections(stream.stdout, cap, marker.encode()):
+            if isinstance(item, Record):
+                close_commit()
+                commit, _, subject = item.line[len(marker):].partition(" ")
+                change = Change(commit.strip(), _one_line(subject), "")
+                if redact_secrets:
+                    change.subject = redact("commit message", change.subject).text
+                kept = []
                 continue
+            path = _section_path(item.header)
+            if change is None or path is None or not keep(path):
+                continue
+            if item.text is None:
+                raise NoSnapshot(f"commit {change.commit[:12]} changes {path} by more than {cap:,} bytes")
+            section = item.text
             if redact_secrets:
                 clean = redact(path, section)
                 changes.secrets += [SecretHit(path, 0, h.kind) for h in clean.hits]
                 section = clean.text
             kept.append(section if section.endswith("\n") else section + "\n")
             change.paths.append(path)
-        change.diff = "".join(kept)
-        if redact_secrets:
-            change.subject = redact("commit message", change.subject).text
-        changes.commits.append(change)
+        close_commit()
     return changes
 
 
@@ -265,16 +262,9 @@ def _one_line(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", text).strip()
 
 
-def _sections(diff: str) -> list[str]:
-    starts = [m.start() for m in re.finditer(r"^diff --git ", diff, flags=re.M)]
-    if not starts:
-        return []  # an empty commit, or a merge that changed nothing on this side
-    return [diff[a:b] for a, b in zip(starts, [*starts[1:], len(diff)], strict=True)]
-
-
-def _section_path(section: str) -> str | None:
+def _section_path(header: str) -> str | None:
     """The path of ``diff --git a/P b/P`` (without renames both are the same path)."""
-    line = section.partition("\n")[0]
+    line = header.partition("\n")[0]
     rest = line[len(_DIFF_HEAD):] if line.startswith(_DIFF_HEAD) else ""
     n = (len(rest) - 3) // 2
     path = rest[:n]

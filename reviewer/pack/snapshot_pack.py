@@ -73,11 +73,15 @@ def build_snapshot_pack(
     header, footer = renderer.header(root.name or "repository", {}), renderer.footer()
     fixed = tok.count(header) + tok.count(footer) + now.tokens
     plain = settings.model_copy(update={"snapshot_every": 0, "budget": max(1, int(budget * SNAPSHOT_SHARE))})
+    why = "the snapshot and the commits since it do not fit the budget"
     for plan in candidates:
         if progress is not None:
             progress("snapshot", 0, 1)
         try:
             layers = _Layers(root, plan, plain, query, trace, now, renderer)
+        except NoSnapshot as exc:  # a diff since the commit too large to hold
+            why = str(exc)
+            continue
         except InputError:
             continue  # e.g. no text files at that commit, or a budget too small for its tree
         if progress is not None:
@@ -100,7 +104,7 @@ def build_snapshot_pack(
             blocks=(len(header), len(header) + len(layers.text)),
             notes=[*notes, layers.note()],
         )
-    notes.append("--snapshot-every: the snapshot and the commits since it do not fit the budget: packed as usual")
+    notes.append(f"--snapshot-every: {why}: packed as usual")
     return None
 
 
@@ -150,7 +154,7 @@ class _Layers:
             parts.append(text)
             self._take(base, kept)
             older = read_changes(root, plan.base.commit, kept.__contains__, settings.redact_secrets,
-                                 until=plan.top.commit)
+                                 until=plan.top.commit, max_bytes=settings.max_file_bytes)
             parts.append(self._log(renderer, plan.base.commit, older))
         top = _snapshot(root, plan.top, settings, query, trace)
         start = 0
@@ -160,7 +164,8 @@ class _Layers:
             start = stop
         self._take(top, {f.path for f in top.files} - kept)
         allowed = set(now.files) | set(self.before)
-        since = read_changes(root, plan.top.commit, allowed.__contains__, settings.redact_secrets)
+        since = read_changes(root, plan.top.commit, allowed.__contains__, settings.redact_secrets,
+                             max_bytes=settings.max_file_bytes)
         parts.append(self._log(renderer, plan.top.commit, since))
         self.text = "".join(parts)
 

@@ -41,7 +41,11 @@ class HFTokenizer:
         from tokenizers import Tokenizer as _Tok
 
         self.name = name
-        self._tok = _Tok.from_file(str(path))
+        try:
+            self._tok = _Tok.from_file(str(path))
+        except Exception:  # the tokenizers library raises a bare Exception for a bad file
+            raise ConfigError(f"{path} is not a Hugging Face tokenizer.json file",
+                              hint="give --tokenizer hf:PATH/TO/tokenizer.json, or leave it out for deepseek-v4") from None
         self._tok.no_truncation()
         self._tok.no_padding()
         self._lock = threading.Lock()
@@ -112,6 +116,9 @@ def deepseek_v4_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "tokenizer.json"
 
 
+MAX_TOKENIZER_BYTES = 256 * 1024 * 1024
+
+
 @cache
 def get_tokenizer(name: str = "deepseek-v4") -> Tokenizer:
     """The tokenizer called ``name``: ``deepseek-v4`` (default) or ``hf:PATH`` to a tokenizer.json."""
@@ -121,5 +128,7 @@ def get_tokenizer(name: str = "deepseek-v4") -> Tokenizer:
         path = Path(name[3:]).expanduser()
         if not path.is_file():
             raise ConfigError(f"tokenizer file not found: {path}")
+        if path.stat().st_size > MAX_TOKENIZER_BYTES:
+            raise ConfigError(f"{path} is too large for a tokenizer.json file ({path.stat().st_size:,} bytes)")
         return HFTokenizer(path, name)
     raise ConfigError(f"unknown tokenizer {name!r}", hint="use deepseek-v4 or hf:PATH/TO/tokenizer.json")

@@ -21,8 +21,8 @@ from reviewer.config import Settings
 from reviewer.errors import InputError
 from reviewer.pack.model import Excluded
 from reviewer.repo import git
-from reviewer.repo.ignore import DefaultIgnores, GlobFilter
 from reviewer.repo.own_output import is_own_output
+from reviewer.repo.policy import PathPolicy
 from reviewer.repo.statcache import StatCache
 from reviewer.repo.textio import OPEN_FLAGS, count_lines, decode, looks_binary, read_up_to
 
@@ -100,13 +100,12 @@ def scan(root: Path, settings: Settings, progress: Progress | None = None) -> Sc
     is_git = git.is_work_tree(root)
     candidates = git.ls_files(root) if is_git else _walk(root)
     result = ScanResult(root=root, is_git=is_git)
-    defaults = DefaultIgnores() if settings.use_default_ignores else None
-    globs = GlobFilter(settings.include, settings.exclude)
+    policy = PathPolicy(settings)
     total = len(candidates)
     real_dirs: dict[str, str | None] = {}
     known = _stat_cache(root, settings)
     for i, rel in enumerate(candidates, 1):
-        reason = globs.reason(rel) or (defaults.reason(rel) if defaults else None)
+        reason = policy.reason(rel)
         if reason is not None:
             result.excluded.append(Excluded(rel, reason))
         else:
@@ -196,6 +195,12 @@ def _real_dir(root: str, rel_dir: str, cache: dict[str, str | None]) -> str | No
 
 def _inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root.rstrip("/") + "/")
+
+
+def read_candidate(root: Path, rel: str, max_bytes: int) -> SourceFile | Excluded:
+    """One file as the scan reads it: a ``SourceFile``, or why it is left out (a link, not a
+    regular file, too large, binary, generated, minified, missing, unreadable)."""
+    return _read(root, rel, max_bytes)
 
 
 def _read(root: Path, rel: str, max_bytes: int, real_dirs: dict[str, str | None] | None = None,

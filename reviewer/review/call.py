@@ -13,7 +13,7 @@ from reviewer.errors import InputError
 from reviewer.findings import Finding, sort_findings
 from reviewer.llm import pricing
 from reviewer.llm.backends import Backend, schema_style
-from reviewer.llm.client import ChatAnswer, ChatClient
+from reviewer.llm.client import MAX_ANSWER_CHARS, ChatAnswer, ChatClient
 from reviewer.pack.model import Pack
 from reviewer.pack.tokens import get_tokenizer
 from reviewer.repo.textio import decode, split_lines
@@ -140,6 +140,7 @@ def run_model(
         result.findings = sort_findings(unreviewed)
         return result
     result.answer = parsed.answer
+    result.notes += parsed.notes
     result.dropped.extend(parsed.dropped)
     grounded = ground(parsed.findings, set(pack.shown), line_reader(root, pack))
     result.dropped.extend(grounded.dropped)
@@ -158,7 +159,11 @@ def parse_with_retry(client: ChatClient, messages: list[dict[str, str]], answer:
                      limit: int, result: ReviewResult, progress: Progress | None) -> Parsed | None:
     """The parsed answer; a cut-off answer keeps what parsed; an unreadable one gets one retry
     that quotes the error; None when nothing could be read."""
-    if answer.finish_reason == "length":
+    if answer.capped:
+        result.truncated = True
+        result.notes.append(f"the model's answer was longer than the {MAX_ANSWER_CHARS:,} characters the tool reads: "
+                            "cut there; what parsed is kept")
+    elif answer.finish_reason == "length":
         result.truncated = True
         result.notes.append("the model's answer was cut off at the output limit; what parsed is kept")
     try:

@@ -17,15 +17,17 @@ from reviewer.findings import Finding, sort_findings
 from reviewer.llm.backends import NO_BACKEND_HELP, Backend, resolve_backend
 from reviewer.pack.model import Pack
 from reviewer.pack.packer import DEFAULT_WINDOW, build_pack
+from reviewer.pack.tokens import get_tokenizer
+from reviewer.repo.policy import PathPolicy
 from reviewer.repo.scan import resolve_root
 from reviewer.review.call import Task, prompt_root, run_model
 from reviewer.review.chunks import assign_hints, chunk_notes, chunk_packs, combine
-from reviewer.review.diffs import change_diff
+from reviewer.review.diffs import ChangeDiff, change_diff
 from reviewer.review.ground import merge
+from reviewer.review.inputs import prepare_question, prepare_trace
 from reviewer.review.model import ReviewResult, Usage
 from reviewer.review.prompts import fill, load_prompt, override_path
 from reviewer.review.schema import answer_schema
-from reviewer.security.secrets import redact
 
 Progress = Callable[[str, int, int], None]
 MAX_FINDINGS = 50
@@ -43,11 +45,19 @@ def review(
 ) -> ReviewResult:
     root = resolve_root(root)
     backend = resolve_backend(settings, for_estimate=dry_run)
-    diff_text, changed, diff_secrets = change_diff(root, diff_base, head) if diff_base else ("", [], 0)
-    if diff_base and not diff_text.strip():
-        raise InputError(f"no changes between {diff_base} and {head or 'the work tree'}")
-    pack = _pack(root, settings, backend, diff_base=diff_base, progress=progress)
+    change = _change(root, settings, backend, diff_base, head) if diff_base else None
+    if change is not None and not change.text.strip():
+        if not change.left_out:
+            raise InputError(f"no changes between {diff_base} and {head or 'the work tree'}")
+        return ReviewResult(backend=backend.name if backend else None,
+                            notes=[f"nothing to review: every changed file is left out of the diff ({_reasons(change)})",
+                                   change.note() or ""])
+    pack = _pack(root, settings, backend, diff_base=diff_base, progress=progress,
+                 room_taken=change.tokens if change else 0)
     result = _result_for(pack, backend)
+    if change is not None and change.left_out:
+        result.notes.append(change.note() or "")
+    changed = change.paths if change else []
     analyzer_findings = [] if dry_run else _run_analyzers(root, pack, settings, result, progress, only=changed or None)
     if backend is None:
         result.findings = sort_findings(analyzer_findings)
@@ -59,12 +69,12 @@ def review(
 
     packs = [pack] if diff_base else chunk_packs(pack, settings.max_chunks, pack_without)
     result.notes += chunk_notes(packs, settings.max_chunks)
-    result.notes += _secret_note(packs, diff_secrets)
+    result.notes += _secret_note(packs, len(change.secrets) if change else 0)
     result.notes += _prompt_notes(root, settings, ("system", "review_diff" if diff_base else "review"))
     shown_anywhere = set().union(*(set(p.shown) for p in packs))
     passthrough = [f for f in analyzer_findings if f.path not in shown_anywhere]
     hints_by_pack = assign_hints(packs, [f for f in analyzer_findings if f.path in shown_anywhere])
-    plan = [(p, _review_task(root, settings, hints, diff_base, diff_text, extra_context), hints)
+    plan = [(p, _review_task(root, settings, hints, diff_base, change, extra_context), hints)
             for p, hints in zip(packs, hints_by_pack, strict=True)]
     if settings.max_cost is not None and len(plan) > 1 and not dry_run:
         total = 0.0
@@ -92,8 +102,8 @@ def review(
     return final
 
 
-def _review_task(root: Path, settings: Settings, hints: list[Finding], diff_base: str | None, diff_text: str,
-                 extra_context: str | None) -> Task:
+def _review_task(root: Path, settings: Settings, hints: list[Finding], diff_base: str | None,
+                 change: ChangeDiff | None, extra_context: str | None) -> Task:
     """The task that follows the pack: the change (if any), the rules and the answer's schema."""
     hints_field = (
         ', plus "hints": [{"id": "H1", "verdict": "confirmed" or "rejected", "reason": "..."}] for every hint'
@@ -104,9 +114,12 @@ def _review_task(root: Path, settings: Settings, hints: list[Finding], diff_base
     common = {"FOCUS": _focus_text(settings.focus), "SCHEMA": json.dumps(answer, indent=1),
               "MAX_FINDINGS": str(MAX_FINDINGS), "HINTS_FIELD": hints_field}
     where = prompt_root(root, settings)
-    if diff_base:
+    if diff_base and change is not None:
         name = "review_diff"
-        text = fill(load_prompt(name, where), BASE=diff_base, DIFF=diff_text.rstrip("\n"), **common)
+        omitted = (f"({len(change.left_out)} more changed file(s) are not in this diff: the review's rules leave "
+                   "them out, as lock files, vendored, generated, binary or too large, or excluded by the user.)\n"
+                   if change.left_out else "")
+        text = fill(load_prompt(name, where), BASE=diff_base, DIFF=change.text.rstrip("\n"), OMITTED=omitted, **common)
     else:
         name = "review"
         text = fill(load_prompt(name, where), **common)
@@ -140,13 +153,16 @@ def ask(
     backend = resolve_backend(settings, for_estimate=dry_run)
     if backend is None:
         raise ConfigError("reviewer ask needs a model", hint=NO_BACKEND_HELP)
-    trace_red = redact("trace.txt", trace_text) if trace_text else None
-    question_red = redact("question.txt", question) if question else None
-    trace_clean = trace_red.text if trace_red else None
-    question = question_red.text if question_red else None
+    policy = PathPolicy(settings)
+    trace_in = prepare_trace(trace_text, root, policy, redact_secrets=settings.redact_secrets) if trace_text else None
+    question_in = prepare_question(question, redact_secrets=settings.redact_secrets) if question else None
+    trace_clean = trace_in.text if trace_in else None
+    question = question_in.text if question_in else None
     pack = _pack(root, settings, backend, query=question, trace=trace_clean, progress=progress)
     result = _result_for(pack, backend)
-    result.notes += _secret_note([pack], len(trace_red.hits if trace_red else []) + len(question_red.hits if question_red else []))
+    for item in (trace_in, question_in):
+        result.notes += item.notes if item else []
+    result.notes += _secret_note([pack], sum(item.secrets for item in (trace_in, question_in) if item))
     result.notes += _prompt_notes(root, settings, ("system", "ask"))
     if trace_clean:
         what = f"A program crashed with this report:\n\n<trace>\n{trace_clean.rstrip()}\n</trace>"
@@ -162,21 +178,42 @@ def ask(
 # -- stages ----------------------------------------------------------------------------------
 
 
-def _window_budget(settings: Settings, backend: Backend | None) -> int | None:
-    """The pack budget: --budget if given, else the model's window minus the reserve."""
+def _window(settings: Settings, backend: Backend | None) -> int:
+    if backend is None:
+        return DEFAULT_WINDOW
+    return settings.model_info(backend.model).context_window or DEFAULT_WINDOW
+
+
+def _window_budget(settings: Settings, backend: Backend | None, room_taken: int = 0) -> int | None:
+    """The pack budget: --budget if given, else the model's window minus the reserve and what
+    the task already takes (the diff)."""
     if settings.budget:
         return settings.budget
     if backend is None:
         return None
-    window = settings.model_info(backend.model).context_window or DEFAULT_WINDOW
-    return max(1024, window - settings.reserve)
+    return max(1024, _window(settings, backend) - settings.reserve - room_taken)
 
 
 def _pack(root: Path, settings: Settings, backend: Backend | None, *, progress: Progress | None = None,
-          **focus: str | None) -> Pack:
-    budget = _window_budget(settings, backend)
+          room_taken: int = 0, **focus: str | None) -> Pack:
+    budget = _window_budget(settings, backend, room_taken)
     s = settings.model_copy(update={"budget": budget}) if budget else settings
     return build_pack(root, s, progress=progress, **focus)
+
+
+def _change(root: Path, settings: Settings, backend: Backend | None, base: str, head: str | None) -> ChangeDiff:
+    """The change under review, under the pack's rules; it may take at most half of what the
+    window leaves after the reserve, and the pack gets the rest."""
+    cap = max(1024, (_window(settings, backend) - settings.reserve) // 2)
+    tok = get_tokenizer(settings.tokenizer)
+    return change_diff(root, base, head, settings, count=tok.count, token_cap=cap)
+
+
+def _reasons(change: ChangeDiff) -> str:
+    counts: dict[str, int] = {}
+    for e in change.left_out:
+        counts[e.reason] = counts.get(e.reason, 0) + 1
+    return ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
 
 
 def _result_for(pack: Pack, backend: Backend | None) -> ReviewResult:

@@ -19,6 +19,13 @@ from reviewer.review.model import Dropped
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)\n?```", re.DOTALL)
 
+# What is kept of a model's answer (the rest is cut, or dropped, and said so): more would only be
+# copied into every report, the terminal and pull-request comments.
+MAX_MODEL_FINDINGS = 200
+FIELD_LIMITS = {"explanation": 4_000, "evidence": 4_000}  # characters; cut at the limit
+MAX_SUGGESTION = 8_000  # a longer suggestion is dropped (cut code would be wrong code)
+MAX_ANSWER = 20_000  # ask's answer
+
 
 class ParseError(Exception):
     """No JSON object could be read from the answer."""
@@ -31,6 +38,7 @@ class Parsed:
     hints: list[Any] = field(default_factory=list)
     answer: str | None = None
     repaired: bool = False
+    notes: list[str] = field(default_factory=list)  # what was cut or dropped for its size
 
 
 def extract_object(text: str) -> tuple[dict[str, Any], bool]:
@@ -45,13 +53,15 @@ def extract_object(text: str) -> tuple[dict[str, Any], bool]:
     for cand in candidates:
         try:
             obj = json.loads(cand)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
             continue
         if isinstance(obj, dict):
             return obj, False
     tail = text[start:] if start != -1 else text
     try:
         obj = json_repair.loads(tail)
+    except RecursionError:
+        raise ParseError("the answer is nested too deeply to read") from None
     except Exception as exc:  # json_repair raises assorted errors on garbage
         raise ParseError(f"no JSON object could be read: {exc}") from None
     if isinstance(obj, list) and obj and isinstance(obj[0], dict):
@@ -71,10 +81,16 @@ def parse_answer(text: str) -> Parsed:
     if not isinstance(raw, list):
         raise ParseError('"findings" is not a list')
     out = Parsed(repaired=repaired)
+    if len(raw) > MAX_MODEL_FINDINGS:
+        out.notes.append(f"the model gave {len(raw):,} findings: only the first {MAX_MODEL_FINDINGS} were read")
+        raw = raw[:MAX_MODEL_FINDINGS]
+    cut = 0
     for item in raw:
         if not isinstance(item, dict):
             out.dropped.append(Dropped("(not an object)", "", 0, "invalid-schema"))
             continue
+        item, was_cut = _within_limits(item)
+        cut += was_cut
         item = _lenient_lines(item)
         try:
             model = ModelFinding.model_validate(item)
@@ -87,11 +103,33 @@ def parse_answer(text: str) -> Parsed:
             )
             continue
         out.findings.append(Finding(**model.model_dump(), source="model"))
+    if cut:
+        out.notes.append(f"{cut} finding(s) had an explanation, evidence or suggestion longer than the tool keeps: "
+                         f"cut (suggestions over {MAX_SUGGESTION:,} characters dropped)")
     hints = obj.get("hints")
-    out.hints = hints if isinstance(hints, list) else []
+    out.hints = hints[:MAX_MODEL_FINDINGS * 2] if isinstance(hints, list) else []
     answer = obj.get("answer")
     out.answer = answer.strip() if isinstance(answer, str) and answer.strip() else None
+    if out.answer is not None and len(out.answer) > MAX_ANSWER:
+        out.notes.append(f"the model's answer text was cut to {MAX_ANSWER:,} characters (of {len(out.answer):,})")
+        out.answer = out.answer[:MAX_ANSWER] + " … (cut)"
     return out
+
+
+def _within_limits(item: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``item`` with its long text fields cut (a long suggestion dropped), and whether any was."""
+    out = dict(item)
+    cut = False
+    for name, limit in FIELD_LIMITS.items():
+        value = out.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            out[name] = value[:limit] + (" … (cut)" if name == "explanation" else "")
+            cut = True
+    suggestion = out.get("suggestion")
+    if isinstance(suggestion, str) and len(suggestion) > MAX_SUGGESTION:
+        out["suggestion"] = None
+        cut = True
+    return out, cut
 
 
 def _int(value: Any) -> int:

@@ -286,8 +286,15 @@ def test_response_format_per_backend(repo: Path, server: FakeOpenAI, monkeypatch
         assert fmt["type"] == "json_schema" and fmt["json_schema"]["schema"]["required"] == ["findings"]
 
 
-def test_a_profile_can_ask_for_the_schema_by_default(repo: Path, server: FakeOpenAI) -> None:
-    (repo / ".reviewer.toml").write_text('[backends.llamacpp]\nkind = "openai"\njson_schema = "json_object"\n')
+def user_config(monkeypatch: pytest.MonkeyPatch, path: Path, text: str) -> None:
+    """The user's own configuration file (profiles and model tables live there, not in the repository)."""
+    path.write_text(text)
+    monkeypatch.setenv("REVIEWER_CONFIG", str(path))
+
+
+def test_a_profile_can_ask_for_the_schema_by_default(repo: Path, server: FakeOpenAI, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    user_config(monkeypatch, tmp_path / "config.toml", '[backends.llamacpp]\nkind = "openai"\njson_schema = "json_object"\n')
     server.script(Reply(content=answer(
         finding(category="bug", title="Off by one", start_line=11, end_line=11, evidence="for i in range(len(items) + 1):"),
         answer="It reads past the end.")))
@@ -377,7 +384,7 @@ def test_a_file_larger_than_the_window_is_reported_not_looped_on(make_repo: Make
     assert any(n.startswith("not reviewed whole:") and "1 by name only" in n for n in result.notes)
 
 
-def test_max_tokens_by_effort_and_within_the_window(repo: Path, server: FakeOpenAI,
+def test_max_tokens_by_effort_and_within_the_window(repo: Path, server: FakeOpenAI, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-test")
     server.default = Reply(content=answer())
@@ -385,11 +392,11 @@ def test_max_tokens_by_effort_and_within_the_window(repo: Path, server: FakeOpen
         review(repo, settings_for(repo, server, backend="deepseek", model="deepseek-flash", effort=effort))
     assert [r.body["max_tokens"] for r in server.chat_requests()] == [32_768, 65_536, 393_216]
     # a small window: the answer gets what the prompt leaves, and a prompt that leaves nothing fails
-    (repo / ".reviewer.toml").write_text('[models.small]\ncontext_window = 8000\nmax_output = 100000\n')
+    user_config(monkeypatch, tmp_path / "config.toml", '[models.small]\ncontext_window = 8000\nmax_output = 100000\n')
     review(repo, settings_for(repo, server, model="small"))
     body = server.chat_requests()[-1].body
     assert 1024 <= body["max_tokens"] <= 8000 - 512 - 1000
-    (repo / ".reviewer.toml").write_text('[models.small]\ncontext_window = 3000\n')
+    user_config(monkeypatch, tmp_path / "config.toml", '[models.small]\ncontext_window = 2000\n')
     with pytest.raises(InputError, match="leaves no room for an answer"):
         review(repo, settings_for(repo, server, model="small"))
     assert len(server.chat_requests()) == 4

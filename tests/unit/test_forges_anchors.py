@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -13,12 +14,11 @@ from reviewer.forges.bodies import (
     GITHUB_SUGGESTION,
     GITLAB_SUGGESTION,
     MAX_BODY,
-    code_block,
-    fence_for,
     fit,
     inline_body,
 )
 from reviewer.forges.markers import fingerprints_in
+from reviewer.report.untrusted import code_block, fence_for
 
 # old: 20 lines "line 1".."line 20"; new: line 3 changed, line 4 added after it, line 15 deleted
 DIFF = """\
@@ -217,4 +217,5 @@ def test_bodies_fit_the_limit(diff: DiffMap) -> None:
     body = inline_body(fx, a)
     assert len(body) <= MAX_BODY and fingerprints_in(body) == [fx.fingerprint]
     long = fit("```\n" + "x" * 70_000, "<!-- end -->")
-    assert len(long) <= MAX_BODY and long.endswith("<!-- end -->") and long.count("\n```") % 2 == 0
+    assert len(long) <= MAX_BODY and long.endswith("<!-- end -->")
+    assert len(re.findall(r"^```", long, re.M)) % 2 == 0, "the cut left a code fence open"
