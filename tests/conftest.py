@@ -104,3 +104,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if problem:
         session.config.get_terminal_writer().line(f"REVIEWER_REQUIRE_E2E=1: {problem}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- the taint analyzer's tests need semgrep, which is installed apart from reviewer -------------
+@pytest.fixture(scope="session")
+def semgrep_core() -> Path:
+    """semgrep-core as the semgrep analyzer finds it. Without it the tests that need it skip,
+    except under REVIEWER_REQUIRE_SEMGREP=1 (CI, which installs it), where they fail."""
+    from reviewer.analyzers.base import ToolFailed, ToolMissing
+    from reviewer.analyzers.semgrep import find_semgrep_core
+
+    try:
+        return find_semgrep_core()
+    except (ToolMissing, ToolFailed) as exc:
+        if os.environ.get("REVIEWER_REQUIRE_SEMGREP") == "1":
+            pytest.fail(f"semgrep must be installed for the taint tests ({type(exc).__name__}: {exc})")
+        pytest.skip("semgrep not installed (pipx install semgrep, or REVIEWER_SEMGREP=PATH)")

@@ -15,16 +15,18 @@ from reviewer.analyzers.base import Analyzer, Context, Hit, ToolFailed, ToolMiss
 from reviewer.analyzers.evidence import Sources, safe_path, to_finding
 from reviewer.analyzers.ruff import Ruff
 from reviewer.analyzers.secrets import Secrets
+from reviewer.analyzers.semgrep import Semgrep
 from reviewer.errors import InputError
 from reviewer.findings import Finding, sort_findings
 
 Progress = Callable[[str, int, int], None]
 
-# In order of preference when two analyzers report the same finding (same fingerprint).
-ANALYZERS: dict[str, Analyzer] = {a.name: a for a in (Bandit(), Ruff(), AstGrep(), Secrets())}
+# In order of preference when two analyzers report the same finding (same fingerprint): semgrep
+# first, its taint findings name the source and the sink.
+ANALYZERS: dict[str, Analyzer] = {a.name: a for a in (Semgrep(), Bandit(), Ruff(), AstGrep(), Secrets())}
 ALIASES = {"astgrep": AstGrep.name, "sg": AstGrep.name, "detect-secrets": Secrets.name}
 # Seconds each analyzer may take on one run (all its path chunks together).
-TIMEOUTS = {"ruff": 120.0, "bandit": 600.0, "ast-grep": 120.0, "secrets": 300.0}
+TIMEOUTS = {"semgrep": 600.0, "ruff": 120.0, "bandit": 600.0, "ast-grep": 120.0, "secrets": 300.0}
 PROGRESS_STAGE = "analyze"
 
 

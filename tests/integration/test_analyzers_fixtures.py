@@ -64,15 +64,25 @@ def vulnerable(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_fixture("vulnerable-app", tmp_path_factory.mktemp("fx"))
 
 
-def test_vulnerable_fixture_all_analyzers(vulnerable: Path) -> None:
+# with semgrep too (all analyzers): the eval of input() is a taint finding, critical, CWE-94; it
+# merges with bandit's and ruff's findings on the same line
+CALCULATOR = ("shop/calculator.py", 6)
+EXPECTED_ALL = {e for e in EXPECTED if e[:2] != CALCULATOR} | {(*CALCULATOR, "security", "critical", "CWE-94")}
+SOURCES_ALL = {**SOURCES, CALCULATOR: ("semgrep", "py-taint-code")}
+
+
+def test_vulnerable_fixture_all_analyzers(vulnerable: Path, semgrep_core: Path) -> None:
     steps: list[tuple[str, int, int]] = []
     run = run_analyzers(vulnerable, scanned_paths(vulnerable), ["all"], progress=lambda *a: steps.append(a))
     assert run.notes == []
-    assert facts(run.findings) == EXPECTED
-    assert len(run.findings) == len(EXPECTED)
-    assert {(f.path, f.start_line): (f.source, f.rule) for f in run.findings} == SOURCES
-    assert steps[0] == ("analyze", 0, 4) and steps[-1] == ("analyze", 4, 4) and len(steps) == 5
-    assert set(run.seconds) == {"ruff", "bandit", "ast-grep", "secrets"}
+    assert facts(run.findings) == EXPECTED_ALL
+    assert len(run.findings) == len(EXPECTED_ALL)
+    assert {(f.path, f.start_line): (f.source, f.rule) for f in run.findings} == SOURCES_ALL
+    assert steps[0] == ("analyze", 0, 5) and steps[-1] == ("analyze", 5, 5) and len(steps) == 6
+    assert set(run.seconds) == {"semgrep", "ruff", "bandit", "ast-grep", "secrets"}
+    calc = next(f for f in run.findings if (f.path, f.start_line) == CALCULATOR)
+    assert calc.title == 'Code injection (eval/exec of request data): input("Expression: ") (line 5) reaches eval() (line 6)'
+    assert "Also reported by bandit B307, ruff S307." in calc.explanation
 
     # evidence is the real line, quoted from the file (grounding finds it)
     for f in run.findings:
@@ -121,9 +131,12 @@ def test_vulnerable_fixture_all_analyzers(vulnerable: Path) -> None:
         ),
         ("ast-grep", {("static/greeting.js", 6, "js-innerhtml-from-value")}),
         ("secrets", {("shop/settings.py", 4, "password-or-key")}),
+        ("semgrep", {("shop/calculator.py", 6, "py-taint-code")}),
     ],
 )
-def test_each_analyzer_alone(vulnerable: Path, name: str, expected: set[tuple]) -> None:
+def test_each_analyzer_alone(vulnerable: Path, name: str, expected: set[tuple], request) -> None:
+    if name == "semgrep":
+        request.getfixturevalue("semgrep_core")
     run = run_analyzers(vulnerable, scanned_paths(vulnerable), [name])
     assert run.notes == []
     assert {(f.path, f.start_line, f.rule) for f in run.findings} == expected
@@ -134,7 +147,7 @@ def test_each_analyzer_alone(vulnerable: Path, name: str, expected: set[tuple]) 
         assert FAKE_PASSWORD not in json.dumps([f.model_dump(mode="json") for f in run.findings])
 
 
-def test_clean_fixture_yields_nothing(tmp_path: Path) -> None:
+def test_clean_fixture_yields_nothing(tmp_path: Path, semgrep_core: Path) -> None:
     root = copy_fixture("clean-app", tmp_path)
     run = run_analyzers(root, scanned_paths(root), ["all"])
     assert run.findings == []
@@ -146,7 +159,7 @@ def test_none_runs_nothing(vulnerable: Path) -> None:
     assert run.findings == [] and run.notes == [] and run.seconds == {}
 
 
-def test_repository_configuration_cannot_switch_rules_off(tmp_path: Path) -> None:
+def test_repository_configuration_cannot_switch_rules_off(tmp_path: Path, semgrep_core: Path) -> None:
     root = copy_fixture("vulnerable-app", tmp_path, commit=False)
     (root / "pyproject.toml").write_text('[tool.ruff]\nexclude = ["shop"]\n[tool.ruff.lint]\nselect = []\n')
     (root / "ruff.toml").write_text('[lint]\nignore = ["ALL"]\n')
@@ -154,13 +167,15 @@ def test_repository_configuration_cannot_switch_rules_off(tmp_path: Path) -> Non
     (root / "sgconfig.yml").write_text(
         "ruleDirs: [myrules]\ncustomLanguages:\n  evil:\n    libraryPath: evil.so\n    extensions: [js]\n"
     )
+    (root / ".semgrepignore").write_text("shop/\n*.py\n")
+    (root / ".semgrep.yml").write_text("rules: []\n")
     (root / "myrules").mkdir()
     (root / "myrules" / "everything.yml").write_text(
         "id: repo-rule\nlanguage: javascript\nseverity: error\nmessage: repo rule\nrule:\n  pattern: $X\n"
     )
     # inline suppressions are the code's own word and are kept; configuration is not
     run = run_analyzers(root, sorted(scanned_paths(root)), ["all"])
-    assert facts(run.findings) == EXPECTED
+    assert facts(run.findings) == EXPECTED_ALL
     assert run.notes == []
     assert not (root / ".ruff_cache").exists()
 

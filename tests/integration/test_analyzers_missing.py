@@ -22,6 +22,7 @@ import reviewer
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "vulnerable-app"
 SOURCE_ROOT = Path(reviewer.__file__).resolve().parents[1]
+SEMGREP_HINT = "taint analysis for Python web code: pipx install semgrep, or set REVIEWER_SEMGREP to a semgrep executable"
 
 SCRIPT = """
 import json, sys
@@ -50,9 +51,14 @@ def bare_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     ).stdout.strip()
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(purelib, "parent_env.pth").write_text("\n".join([str(SOURCE_ROOT), *sorted(ours)]) + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "REVIEWER_SEMGREP"}
     env["HOME"] = str(base)  # no user-level script directory with tools in it either
     env["PYTHONUSERBASE"] = str(base / "userbase")
+    env["XDG_DATA_HOME"] = str(base / "data")  # nor semgrep's suggested environment
+    # semgrep is looked up on PATH too: keep only the directories without it
+    env["PATH"] = os.pathsep.join(
+        d for d in env.get("PATH", "").split(os.pathsep) if not any(Path(d, n).exists() for n in ("semgrep", "semgrep-core"))
+    )
     return python, env
 
 
@@ -74,6 +80,7 @@ def test_missing_tools_are_skipped_with_a_note(bare_env: tuple[Path, dict[str, s
     python, env = bare_env
     out = run_in(python, env)
     assert out["notes"] == [
+        f"semgrep: not installed, skipped ({SEMGREP_HINT})",
         "bandit: not installed, skipped (pip install bandit)",
         "ruff: not installed, skipped (pip install ruff)",
         "ast-grep: not installed, skipped (pip install ast-grep-cli)",
@@ -91,6 +98,7 @@ def test_installing_one_tool_brings_it_back(bare_env: tuple[Path, dict[str, str]
     finally:
         (python.parent / "ruff").unlink()
     assert out["notes"] == [
+        f"semgrep: not installed, skipped ({SEMGREP_HINT})",
         "bandit: not installed, skipped (pip install bandit)",
         "ast-grep: not installed, skipped (pip install ast-grep-cli)",
     ]
@@ -119,6 +127,7 @@ def test_broken_and_hanging_tools_cost_one_note_each(bare_env: tuple[Path, dict[
             (python.parent / name).unlink()
     assert time.monotonic() - started < 30  # the hanging tool and its child were ended
     assert out["notes"] == [
+        f"semgrep: not installed, skipped ({SEMGREP_HINT})",
         "bandit: failed (exit 2: bandit: internal error), skipped",
         "ruff: timed out after 1 s, skipped",
         "ast-grep: failed (unreadable JSON output (Expecting value)), skipped",

@@ -76,7 +76,7 @@ def test_password_messages_are_hidden() -> None:
 
 
 def test_resolve_names() -> None:
-    assert resolve_names(["all"]) == list(ANALYZERS) == ["bandit", "ruff", "ast-grep", "secrets"]
+    assert resolve_names(["all"]) == list(ANALYZERS) == ["semgrep", "bandit", "ruff", "ast-grep", "secrets"]
     assert resolve_names(["none"]) == [] and resolve_names([]) == []
     assert resolve_names(["secrets", "RUFF"]) == ["ruff", "secrets"]
     assert resolve_names(["ruff,bandit, secrets"]) == ["bandit", "ruff", "secrets"]
