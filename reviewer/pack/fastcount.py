@@ -19,6 +19,7 @@ model and added tokens are the ones it was written for (``FastCounter.for_tokeni
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -26,17 +27,21 @@ from typing import Any
 
 from reviewer.pack.tokens import _split as split
 
-# the pre-tokenizer this module emulates, as the tokenizers library serialises it
-V4_PRE_TOKENIZER = (
-    '{"type":"Sequence","pretokenizers":['
-    '{"type":"Split","pattern":{"Regex":"\\\\p{N}{1,3}"},"behavior":"Isolated","invert":false},'
-    '{"type":"Split","pattern":{"Regex":"[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"},"behavior":"Isolated",'
-    '"invert":false},'
-    '{"type":"Split","pattern":{"Regex":"[!\\"#$%&\'()*+,\\\\-./:;<=>?@\\\\[\\\\\\\\\\\\]^_`{|}~][A-Za-z]+|'
-    '[^\\r\\n\\\\p{L}\\\\p{P}\\\\p{S}]?[\\\\p{L}\\\\p{M}]+| ?[\\\\p{P}\\\\p{S}]+[\\r\\n]*|\\\\s*[\\r\\n]+|'
-    '\\\\s+(?!\\\\S)|\\\\s+"},"behavior":"Isolated","invert":false},'
-    '{"type":"ByteLevel","add_prefix_space":false,"trim_offsets":true,"use_regex":false}]}'
-)
+
+def _isolated(regex: str) -> dict[str, Any]:
+    return {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated", "invert": False}
+
+
+# the pre-tokenizer this module emulates, as the tokenizers library describes it
+V4_PRE_TOKENIZER: dict[str, Any] = {"type": "Sequence", "pretokenizers": [
+    _isolated(r"\p{N}{1,3}"),
+    _isolated("[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"),
+    # (the carriage returns and newlines in it are the characters themselves, not escapes)
+    _isolated("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+"
+           "| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"),
+    {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False},
+]}
+_NO_NORMALIZER = ({"type": "Sequence", "normalizers": []}, None)
 
 _PUNCT = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""  # every ASCII character of \p{P} or \p{S}
 _WS = r"\t\n\x0b\x0c\r "  # ASCII \s
@@ -79,17 +84,17 @@ class FastCounter:
         """A counter for a ``tokenizers.Tokenizer`` that is V4's, else None (counts then come
         from the tokenizer alone)."""
         try:
-            pre = tok.pre_tokenizer.__getstate__().decode("utf-8") if tok.pre_tokenizer is not None else ""
-            norm = tok.normalizer.__getstate__().decode("utf-8") if tok.normalizer is not None else None
+            pre = json.loads(tok.pre_tokenizer.__getstate__()) if tok.pre_tokenizer is not None else None
+            norm = json.loads(tok.normalizer.__getstate__()) if tok.normalizer is not None else None
             model = tok.model
             added = list(tok.get_added_tokens_decoder().values())
             plain_bpe = (
                 type(model).__name__ == "BPE" and model.dropout is None and not model.continuing_subword_prefix
                 and not model.end_of_word_suffix and not model.byte_fallback and not getattr(model, "ignore_merges", False)
             )
-        except (AttributeError, TypeError, UnicodeDecodeError):
+        except (AttributeError, TypeError, ValueError):
             return None
-        if pre != V4_PRE_TOKENIZER or norm not in (None, '{"type":"Sequence","normalizers":[]}') or not plain_bpe:
+        if pre != V4_PRE_TOKENIZER or norm not in _NO_NORMALIZER or not plain_bpe:
             return None
         # added tokens are matched as they are, before anything else; one that strips the space
         # around it or spans a newline would reach across the cuts this module makes
