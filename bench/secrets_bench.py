@@ -18,7 +18,8 @@ compare). Each tree is measured in its own process:
 - with ``--pack PATH``: ``reviewer pack PATH --no-cache`` wall and CPU time (user + system, worker
   processes included) per tree, interleaved, median of ``--runs``.
 
-``--peer`` adds detect-secrets' own scan (all its default plugins) on the corpus, as the peer.
+``--peer`` adds detect-secrets' own scan (all its default plugins) on the corpus, as the peer
+(``pip install detect-secrets``: the tool itself does not use it).
 ``--show`` prints each line one tree redacts and another does not (the original line: use it on
 public code only). Not part of the test suite.
 """

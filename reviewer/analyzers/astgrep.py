@@ -1,4 +1,4 @@
-"""ast-grep: structural rules for JavaScript/TypeScript (and Go), written for reviewer.
+"""ast-grep: structural rules for JavaScript/TypeScript, Go and Python, written for reviewer.
 
 Why ast-grep: it installs from PyPI as one static binary (``ast-grep-cli``, no Python
 dependencies), has no network code at all, parses with tree-sitter, and runs rules from local
@@ -26,7 +26,7 @@ from reviewer.analyzers.base import (
 from reviewer.analyzers.tables import classify
 
 RULES = Path(__file__).parent / "rules"
-SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".go")
+SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".go", ".py")
 
 
 class AstGrep:
@@ -72,7 +72,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
         rule = classify(
             "ast-grep",
             rule_id,
-            native={k: meta.get(k) for k in ("category", "severity", "confidence", "cwe", "title")},
+            native={k: meta.get(k) for k in ("category", "severity", "confidence", "cwe", "title", "related")},
         )
         message = one_line(str(item.get("message") or ""))
         note = one_line(str(item.get("note") or ""))
@@ -88,6 +88,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
                 severity=rule.severity,
                 confidence=rule.confidence,
                 cwe=rule.cwe,
+                related_cwe=rule.related,
             )
         )
     return hits

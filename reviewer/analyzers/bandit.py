@@ -98,6 +98,7 @@ def parse(ctx: Context, out: str) -> tuple[list[Hit], int]:
                 severity=rule.severity,
                 confidence=rule.confidence,
                 cwe=rule.cwe,
+                related_cwe=rule.related,
                 url=item.get("more_info") or None,
             )
         )

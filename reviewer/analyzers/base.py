@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ class Hit:
     confidence: float
     cwe: str | None = None
     url: str | None = None
+    related_cwe: tuple[str, ...] = ()  # further CWE ids the explanation names
 
 
 class ToolMissing(Exception):
@@ -76,9 +78,22 @@ class Analyzer(Protocol):
         ...
 
 
+_SCRIPT_DIRS: list[Path] = []
+_SCRIPT_DIRS_LOCK = threading.Lock()
+
+
 def script_dirs() -> list[Path]:
     """Where this Python environment installs executables: the tools are looked up here only,
-    never on PATH, so the versions run are the ones installed beside reviewer."""
+    never on PATH, so the versions run are the ones installed beside reviewer. Worked out once,
+    under a lock: the analyzers look their tools up from several threads, and sysconfig's first
+    use is not thread-safe (a concurrent first call fails with 'userbase')."""
+    with _SCRIPT_DIRS_LOCK:
+        if not _SCRIPT_DIRS:
+            _SCRIPT_DIRS.extend(_find_script_dirs())
+        return list(_SCRIPT_DIRS)
+
+
+def _find_script_dirs() -> list[Path]:
     dirs: list[Path] = []
     for candidate in (
         sysconfig.get_path("scripts"),

@@ -2,17 +2,20 @@
 
 Evidence is quoted from the redacted text, which is exactly what the pack shows the model: a
 finding on a line that holds a secret then matches the pack (grounding finds its quote), and no
-secret value ever reaches a finding, a report or a prompt.
+secret value ever reaches a finding, a report or a prompt. While a file is read, each secret the
+scanner found is judged (credentials.placeholder_reason) and only the verdict is kept.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewer.analyzers.base import Hit, one_line
+from reviewer.analyzers.credentials import placeholder_reason, secret_values
+from reviewer.analyzers.statements import Span, python_units
 from reviewer.findings import Finding
 from reviewer.pack.model import SecretHit
 from reviewer.repo.textio import decode, looks_binary, split_lines
@@ -26,6 +29,35 @@ MAX_EVIDENCE_LINES = 8
 class SourceFile:
     lines: list[str]  # redacted, numbered from 1 as lines[n - 1]
     secrets: list[SecretHit]
+    # (line, kind) of each secret that looks like a placeholder or an example -> why
+    placeholders: dict[tuple[int, str], str] = field(default_factory=dict)
+    python: bool = False
+    _units: list[Span | None] | None = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+    _text: str | None = field(default=None, repr=False)
+
+    def unit(self, line: int) -> Span | None:
+        """The statement that holds ``line`` (Python files that parse), else None."""
+        if not self.python:
+            return None
+        if not self._parsed:
+            self._units = python_units(self.lines)
+            self._parsed = True
+        if self._units is None or not 0 < line < len(self._units):
+            return None
+        return self._units[line]
+
+    def text(self) -> str:
+        """The whole redacted file as one string."""
+        if self._text is None:
+            self._text = "\n".join(self.lines)
+        return self._text
+
+    def real_secret(self, start: int, end: int) -> bool:
+        """A secret that looks real on one of the lines ``start``..``end``."""
+        return any(
+            start <= s.line <= end and (s.line, s.kind) not in self.placeholders for s in self.secrets
+        )
 
 
 class Sources:
@@ -57,8 +89,33 @@ class Sources:
             return None
         if len(data) > MAX_FILE_BYTES or looks_binary(data):
             return None
-        redacted = redact(path, decode(data))
-        return SourceFile(split_lines(redacted.text), redacted.hits)
+        text = decode(data)
+        redacted = redact(path, text)
+        lines = split_lines(redacted.text)
+        return SourceFile(
+            lines,
+            redacted.hits,
+            placeholders=_judge_secrets(split_lines(text), lines, redacted.hits) if redacted.hits else {},
+            python=path.endswith(".py"),
+        )
+
+
+def _judge_secrets(raw: list[str], redacted: list[str], hits: list[SecretHit]) -> dict[tuple[int, str], str]:
+    """(line, kind) -> why, for each secret whose every value on its line looks like a placeholder."""
+    out: dict[tuple[int, str], str] = {}
+    for line in sorted({h.line for h in hits}):
+        if not 0 < line <= min(len(raw), len(redacted)):
+            continue
+        values = secret_values(raw[line - 1], redacted[line - 1])
+        if values is None:  # cannot tell which text was replaced: keep the finding
+            continue
+        reasons: dict[str, list[str | None]] = {}
+        for kind, value in values:
+            reasons.setdefault(kind, []).append(placeholder_reason(kind, value, raw[line - 1]))
+        for kind, why in reasons.items():
+            if all(w is not None for w in why):
+                out[(line, kind)] = str(why[0])
+    return out
 
 
 def safe_path(real_root: Path, path: str) -> Path | None:
@@ -72,17 +129,25 @@ def safe_path(real_root: Path, path: str) -> Path | None:
     return full
 
 
-def to_finding(hit: Hit, source: str, sources: Sources) -> Finding | None:
-    """A Finding for ``hit`` with its evidence quoted from the file; None when the hit names lines
-    the file does not have (or only blank ones)."""
+def to_finding(
+    hit: Hit,
+    source: str,
+    sources: Sources,
+    *,
+    lines: tuple[int, int] | None = None,
+    note: str | None = None,
+) -> Finding | None:
+    """A Finding for ``hit`` with its evidence quoted from the file (``lines``, its statement, when
+    given; else the hit's own lines); None when the hit names lines the file does not have (or
+    only blank ones). ``note`` is added to the explanation."""
     file = sources(hit.path)
     if file is None or not file.lines:
         return None
     last = len(file.lines)
-    start = hit.start_line
-    if start < 1 or start > last:
+    if hit.start_line < 1 or hit.start_line > last:
         return None
-    end = min(max(hit.end_line, start), last, start + MAX_EVIDENCE_LINES - 1)
+    start, end = lines or (hit.start_line, hit.end_line)
+    end = min(max(end, start), last, start + MAX_EVIDENCE_LINES - 1)
     # a tool may point at a blank line (end of a block, end of file): quote the nearest code above
     while start > 1 and not file.lines[start - 1].strip():
         start -= 1
@@ -94,8 +159,12 @@ def to_finding(hit: Hit, source: str, sources: Sources) -> Finding | None:
         return None
     message = hit.message or hit.title
     explanation = f"{message}\n\nReported by {source} rule {hit.rule}."
+    if hit.cwe and hit.related_cwe:
+        explanation += f" {hit.cwe}; related: {', '.join(hit.related_cwe)}."
     if hit.url:
         explanation += f" More: {hit.url}"
+    if note:
+        explanation += f"\n{note}"
     return Finding(
         category=hit.category,
         severity=hit.severity,

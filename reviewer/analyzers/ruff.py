@@ -64,8 +64,10 @@ def parse(ctx: Context, out: str) -> list[Hit]:
         end = item.get("end_location") or location
         if path is None or not isinstance(location.get("row"), int):
             continue
-        # a syntax error has no code (older ruff: E999)
-        code = item.get("code") or "E999"
+        # a syntax error: "invalid-syntax" since ruff 0.12, no code before (E999 before 0.6)
+        code = item.get("code") or "invalid-syntax"
+        if code == "E999":
+            code = "invalid-syntax"
         message = one_line(str(item.get("message", "")))
         rule = classify("ruff", code, message=message)
         hits.append(
@@ -80,6 +82,7 @@ def parse(ctx: Context, out: str) -> list[Hit]:
                 severity=rule.severity,
                 confidence=rule.confidence,
                 cwe=rule.cwe,
+                related_cwe=rule.related,
                 url=item.get("url") or None,
             )
         )

@@ -1,5 +1,10 @@
 """Run the chosen analyzers side by side and gather their findings, one note per analyzer that
-could not run."""
+could not run.
+
+After the tools: each result is judged in its context (refine: comments, placeholder secrets,
+deliberate code, tests and docs), quoted with its statement (evidence), and the results on one
+statement become one finding (merge), so the report reads one issue once.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,14 @@ from reviewer.analyzers.astgrep import AstGrep
 from reviewer.analyzers.bandit import Bandit
 from reviewer.analyzers.base import Analyzer, Context, Hit, ToolFailed, ToolMissing, ToolTimeout
 from reviewer.analyzers.evidence import Sources, safe_path, to_finding
+from reviewer.analyzers.merge import Placed, merge_same, one_per_statement
+from reviewer.analyzers.refine import Tally, context, refine
 from reviewer.analyzers.ruff import Ruff
 from reviewer.analyzers.secrets import Secrets
 from reviewer.analyzers.semgrep import Semgrep
 from reviewer.errors import InputError
 from reviewer.findings import Finding, sort_findings
+from reviewer.pack.roles import apart_role
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,8 +77,8 @@ def run_analyzers(
 ) -> AnalyzerRun:
     """Run the analyzers ``names`` on ``paths`` (repository-relative) under ``root``, in parallel.
 
-    A missing, failing or slow analyzer costs one line in ``notes``, never an exception; findings
-    several analyzers share (same fingerprint) merge into one, the worst severity kept.
+    A missing, failing or slow analyzer costs one line in ``notes``, never an exception; results
+    on one statement (of one category) merge into one finding, the worst severity kept.
     """
     chosen = resolve_names(names)
     result = AnalyzerRun()
@@ -90,33 +98,66 @@ def run_analyzers(
     if progress:
         progress(PROGRESS_STAGE, 0, len(jobs))
     hits: dict[str, list[Hit]] = {}
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="analyzer") as pool:
+    # The statements of the files a tool reported on are parsed while the slower tools still run
+    # (one thread: the tools are subprocesses, so this process is otherwise waiting). Leaving the
+    # block waits for both.
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="statements") as parser,
+        ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="analyzer") as pool,
+    ):
         futures: dict[Future[tuple[list[Hit], list[str], float]], Analyzer] = {}
         for analyzer, files in jobs:
             ctx = Context(root=root, deadline=time.monotonic() + limits[analyzer.name], read=sources)
             futures[pool.submit(_run_one, analyzer, ctx, files, limits[analyzer.name])] = analyzer
+        parsed: set[str] = set()
         for done, future in enumerate(as_completed(futures), start=1):
             analyzer = futures[future]
             found, notes, seconds = future.result()
             hits[analyzer.name] = found
             result.notes.extend(notes)
             result.seconds[analyzer.name] = seconds
+            fresh = sorted({h.path for h in found} - parsed)
+            parsed.update(fresh)
+            parser.submit(_parse_statements, sources, fresh)
             if progress:
                 progress(PROGRESS_STAGE, done, len(jobs))
-    findings: list[Finding] = []
-    unplaced = 0
-    for name in chosen:  # preference order, so merging is deterministic
-        for hit in hits.get(name, []):
-            finding = to_finding(hit, name, sources)
-            if finding is None:
-                unplaced += 1
-            else:
-                findings.append(finding)
-    if unplaced:
-        result.notes.append(f"analyzers: {unplaced} result(s) named lines their file does not have; dropped")
+    findings, tally = _findings(hits, chosen, sources)
     result.findings = sort_findings(merge_same(findings))
+    if note := tally.note(sum(1 for f in result.findings if apart_role(f.path))):
+        result.notes.append(note)
     result.notes = [n for n in _ordered(result.notes, chosen)]
     return result
+
+
+def _findings(hits: dict[str, list[Hit]], chosen: list[str], sources: Sources) -> tuple[list[Finding], Tally]:
+    """The tools' results as findings: judged in context, quoted with their statement, one per
+    statement and category; plus the count of what was left out."""
+    tally = Tally()
+    placed: list[Placed] = []
+    unplaced = 0
+    for rank, name in enumerate(chosen):  # preference order, so merging is deterministic
+        for hit in hits.get(name, []):
+            file = sources(hit.path)
+            refined = refine(name, hit, file, tally)
+            if refined is None:
+                continue
+            finding = to_finding(refined.hit, name, sources, lines=context(refined.hit, file), note=refined.note)
+            if finding is None or file is None:
+                unplaced += 1
+                continue
+            unit = file.unit(hit.start_line) or (finding.start_line, finding.end_line)
+            placed.append(Placed(finding, unit, rank))
+    if unplaced:
+        tally.dropped["result(s) naming lines their file does not have"] += unplaced
+    return one_per_statement(placed), tally
+
+
+def _parse_statements(sources: Sources, paths: list[str]) -> None:
+    """Read ``paths`` and work out their statements now, so the findings are placed without waiting."""
+    for path in paths:
+        file = sources(path)
+        if file is not None:
+            file.unit(1)
 
 
 def _run_one(
@@ -138,32 +179,6 @@ def _run_one(
             time.monotonic() - started,
         )
     return found, ctx.notes, time.monotonic() - started
-
-
-def merge_same(findings: list[Finding]) -> list[Finding]:
-    """One finding per fingerprint: the worst severity wins (ties: the earlier analyzer); the
-    others are named in its explanation."""
-    best: dict[str, Finding] = {}
-    also: dict[str, list[str]] = {}
-    for f in findings:
-        kept = best.get(f.fingerprint)
-        if kept is None:
-            best[f.fingerprint] = f
-            also[f.fingerprint] = []
-            continue
-        winner, loser = (f, kept) if f.severity.rank > kept.severity.rank else (kept, f)
-        winner = winner.model_copy(
-            update={"cwe": winner.cwe or loser.cwe, "confidence": max(winner.confidence, loser.confidence)}
-        )
-        best[f.fingerprint] = winner
-        also[f.fingerprint].append(f"{loser.source} {loser.rule}")
-    out = []
-    for fp, f in best.items():
-        if also[fp]:
-            others = ", ".join(sorted(set(also[fp])))
-            f = f.model_copy(update={"explanation": f"{f.explanation}\nAlso reported by {others}."})
-        out.append(f)
-    return out
 
 
 def _ordered(notes: list[str], chosen: list[str]) -> list[str]:

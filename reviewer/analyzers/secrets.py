@@ -1,7 +1,9 @@
 """secrets: hard-coded passwords, keys and tokens, by type and place, never by value.
 
 Uses the packer's own detector (reviewer.security.secrets, no network verification), so each
-finding sits exactly on a line the pack shows as ``[REDACTED:<type>]``.
+finding sits exactly on a line the pack shows as ``[REDACTED:<type>]``. Values that look like
+placeholders or examples are redacted all the same but not reported (tables.toml:
+``needs_secret``; the judgement is reviewer.analyzers.credentials).
 Runs in this process: it only applies regular expressions to text already read for evidence.
 """
 
@@ -46,6 +48,7 @@ class Secrets:
                         severity=rule.severity,
                         confidence=rule.confidence,
                         cwe=rule.cwe,
+                        related_cwe=rule.related,
                     )
                 )
         return hits

@@ -25,7 +25,7 @@ MAX_TRACE_BYTES = 1_000_000  # read at most this much; the engine keeps what it 
 @backend_options
 @output_options
 def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | None, output: Path | None,
-        show_rejected: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
+        show_rejected: bool, show_all: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
     """Find where a problem is in the repository at PATH and why.
 
     \b
@@ -60,4 +60,4 @@ def ask(path: Path, question: str | None, trace_file: Path | None, fmt: str | No
     with stage_progress(not quiet) as progress:
         result = run_ask(root, settings, question=question, trace_text=trace_text, progress=progress,  # type: ignore[arg-type]
                          dry_run=dry_run)
-    return finish(result, settings.fail_on, fmt, output, show_rejected, quiet, dry_run)
+    return finish(result, settings.fail_on, fmt, output, show_rejected, quiet, dry_run, show_all=show_all)

@@ -45,6 +45,9 @@ def output_options(func):  # type: ignore[no-untyped-def]
                           "comes from the name: .json, .sarif, .md, .rdjson."),
         click.option("--fail-on", type=click.Choice([s.value for s in Severity]), help="Exit 1 when a finding is at or above this severity."),
         click.option("--show-rejected", is_flag=True, help="Also show analyzer findings the model rejected."),
+        click.option("--all", "show_all", is_flag=True,
+                     help="Print every finding in full in the terminal (default: counts by kind, the worst in full, "
+                          "and where the rest is)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress and no terminal report (files and exit code only)."),
     ]):
         func = option(func)
@@ -61,7 +64,7 @@ def output_options(func):  # type: ignore[no-untyped-def]
 @backend_options
 @output_options
 def review(path: Path, diff_base: str | None, focus: str | None, max_chunks: int | None, analyzers: str | None, fmt: str | None,
-           output: Path | None, show_rejected: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
+           output: Path | None, show_rejected: bool, show_all: bool, quiet: bool, dry_run: bool, **opts: object) -> int:
     """Review the repository at PATH and report grounded findings.
 
     \b
@@ -75,6 +78,7 @@ def review(path: Path, diff_base: str | None, focus: str | None, max_chunks: int
       reviewer review . --diff main                  your branch against main
       reviewer review . --focus security --fail-on high
       reviewer review . --format sarif -o review.sarif
+      reviewer review . --all                        every finding in full here
       reviewer review . --dry-run                    tokens and cost, nothing sent
       reviewer review . --backend vllm --base-url http://gpu-box:8000/v1
     """
@@ -100,11 +104,12 @@ def review(path: Path, diff_base: str | None, focus: str | None, max_chunks: int
 
     with stage_progress(not quiet) as progress:
         result = run_review(root, settings, diff_base=diff_base, progress=progress, dry_run=dry_run)  # type: ignore[arg-type]
-    return finish(result, settings.fail_on, fmt, output, show_rejected or settings.show_rejected, quiet, dry_run)
+    return finish(result, settings.fail_on, fmt, output, show_rejected or settings.show_rejected, quiet, dry_run,
+                  show_all=show_all)
 
 
 def finish(result: ReviewResult, fail_on: str | None, fmt: str | None, output: Path | None, show_rejected: bool,
-           quiet: bool, dry_run: bool) -> int:
+           quiet: bool, dry_run: bool, *, show_all: bool = False) -> int:
     """Report (terminal and/or file) and choose the exit code."""
     from reviewer.report.terminal import print_estimate, print_report
 
@@ -118,7 +123,8 @@ def finish(result: ReviewResult, fail_on: str | None, fmt: str | None, output: P
     if fmt:
         _emit(render(result, fmt, show_rejected=show_rejected), output)
     if not quiet:
-        print_report(console, result, show_rejected=show_rejected)
+        written = str(output) if output is not None else f"the {fmt} on stdout" if fmt else None
+        print_report(console, result, show_rejected=show_rejected, show_all=show_all, written=written)
         if output is not None:
             console.print(f"[dim]wrote {fmt} to {output}[/]")
     if fail_on is not None:

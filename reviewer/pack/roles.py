@@ -25,6 +25,21 @@ _ENTRY_NAMES = frozenset(
      "main.c", "main.cpp", "program.cs", "main.kt", "main.swift", "__init__.py"}
 )
 
+# CI jobs and development environments, and files to copy and fill in (settings.py.example)
+_CI = re.compile(
+    r"(?:^|/)(?:\.ci|\.github|\.circleci|\.gitlab|\.buildkite|\.devcontainer)/"
+    r"|(?:^|/)(?:\.gitlab-ci\.ya?ml|\.travis\.ya?ml|Vagrantfile|(?:docker-)?compose[\w.-]*\.ya?ml)$",
+    re.IGNORECASE,
+)
+_TEMPLATE_SUFFIX = re.compile(r"\.(?:example|sample|dist|template|tmpl|tpl)$", re.IGNORECASE)
+# what reports call the files whose findings are shown apart (and at low at most)
+APART = {
+    "test": "tests",
+    "docs": "documentation",
+    "example": "examples",
+    "ci": "CI or local-development configuration",
+}
+
 # score multipliers applied when a file is not focused
 ROLE_WEIGHT = {"code": 1.0, "meta": 1.0, "test": 0.25, "docs": 0.3, "example": 0.4, "data": 0.3}
 
@@ -44,6 +59,18 @@ def role_of(path: str) -> str:
     if suffix in _DATA_EXT:
         return "data"
     return "code"
+
+
+def apart_role(path: str) -> str | None:
+    """For reports: the role of a file that is not shipped code (a key of ``APART``: tests, docs,
+    examples, and two more than ``role_of`` knows: CI and development-environment files, and
+    files to copy and fill in, taken as examples), or None for the code itself."""
+    if _TEMPLATE_SUFFIX.search(path):
+        return "example"
+    if _CI.search(path):
+        return "ci"
+    role = role_of(path)
+    return role if role in APART else None
 
 
 def _suffix(name: str) -> str:

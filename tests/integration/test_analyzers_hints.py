@@ -21,14 +21,14 @@ SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "sarif" / "sar
 
 # The ids the hints get (worst first, then by place); the test checks the prompt says the same.
 HINT_LINES = [
-    "H1 shop/calculator.py:6 [bandit B307] security/high CWE-95: eval() of a value that may come from input",
+    "H1 shop/calculator.py:6 [bandit B307] security/high CWE-94: eval() of a value that may come from input",
     "H2 shop/db.py:7 [bandit B608] security/high CWE-89: SQL built by string formatting",
     "H3 shop/settings.py:4 [secrets password-or-key] security/high CWE-798: Hard-coded password or key",
     "H4 shop/tools.py:12 [bandit B602] security/high CWE-78: subprocess run through a shell (shell=True)",
     "H5 static/greeting.js:6 [ast-grep js-innerhtml-from-value] security/high CWE-79: "
     "innerHTML assigned from a variable (DOM XSS)",
-    "H6 shop/tools.py:8 [bandit B324] security/medium CWE-327: Insecure hash function (MD5/SHA1) used",
-    "H7 shop/tools.py:15 [ruff B006] bug/medium: Do not use mutable data structures for argument defaults",
+    "H6 shop/tools.py:15 [ast-grep py-mutable-default-mutated] bug/medium: Mutable default argument changed by the function",
+    "H7 shop/tools.py:8 [bandit B324] security/low CWE-328: Weak hash function (MD5/SHA-1)",
     "H8 shop/tools.py:21 [ruff F841] refactor/low: Local variable `count` is assigned to but never used",
 ]
 SQL_LINE = "query = \"SELECT id, email FROM customers WHERE name = '%s'\" % name"
@@ -52,8 +52,8 @@ MODEL_ANSWER = {
     "hints": [
         {"id": "H2", "verdict": "confirmed", "reason": "name comes from the caller and reaches the query"},
         {"id": "H5", "verdict": "confirmed", "reason": "the name parameter of the address reaches innerHTML"},
-        {"id": "H6", "verdict": "rejected", "reason": "a checksum for change detection, not a security use"},
-        # H1, H3, H4, H7, H8: no verdict, so they stay unreviewed
+        {"id": "H7", "verdict": "rejected", "reason": "a checksum for change detection, not a security use"},
+        # H1, H3, H4, H6, H8: no verdict, so they stay unreviewed
     ],
 }
 

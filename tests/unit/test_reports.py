@@ -99,6 +99,50 @@ def test_terminal_report() -> None:
     assert 'SELECT %s" % name' in out  # the evidence, highlighted
 
 
+def many() -> ReviewResult:
+    """120 findings of 14 kinds, 40 of them in tests and docs."""
+    findings = [f(path=f"app/m{i}.py", start_line=i + 1, end_line=i + 1, evidence=f"x{i} = 1") for i in range(30)]
+    findings += [f(severity="medium", title=f"kind {k}", cwe=None, path=f"app/k{k}_{i}.py", evidence="y = 2",
+                   start_line=1, end_line=1) for k in range(12) for i in range(4)]
+    findings += [f(severity="low", title="Hard-coded password", path=f"tests/test_{i}.py", evidence="pw = 3",
+                   start_line=1, end_line=1) for i in range(30)]
+    findings += [f(severity="low", title="Example secret", path=f"docs/page{i}.md", evidence="s = 4",
+                   start_line=1, end_line=1) for i in range(10)]
+    findings += [f(severity="info", title="style", path="app/z.py", start_line=i + 1, end_line=i + 1,
+                   evidence=f"z{i}") for i in range(2)]
+    return ReviewResult(findings=findings, model_used=False)
+
+
+def test_terminal_report_fits_a_screen() -> None:
+    buf = io.StringIO()
+    print_report(Console(file=buf, width=100, color_system=None), many())
+    out = buf.getvalue()
+    lines = out.splitlines()
+    assert len(lines) <= 45, len(lines)
+    assert max(len(line) for line in lines) <= 100
+    flat = " ".join(out.split())  # the sentences, whatever the width wrapped
+    assert "120 findings" in lines[1] and "40 of them in tests, docs, examples or CI files" in flat
+    # a row per kind, worst first, counted, with a place; the smallest kinds summed up
+    rows = [line for line in lines if line.startswith("│ ")]
+    assert rows[0].split("│")[1:4] == [" high     ", "   30 ", " SQL injection (CWE-89)" + " " * (len(rows[0].split("│")[3]) - 23)]
+    assert "app/m0.py:1 +29 more" in rows[0]
+    assert "in 6 more kinds" in out  # 1 + 12 + 1 kinds in the code, 8 rows shown
+    assert out.count("╭─") == 3  # the worst three in full
+    assert "Apart: 40 in 30 tests, 10 documentation (at most low): 30 Hard-coded password, 10 Example secret." in flat
+    assert "3 of 120 findings shown in full; --all prints every one here" in flat
+
+
+def test_terminal_report_says_where_the_rest_was_written_and_all_shows_everything() -> None:
+    buf = io.StringIO()
+    print_report(Console(file=buf, width=100, color_system=None), many(), written="review.md")
+    flat = " ".join(buf.getvalue().split())
+    assert "3 of 120 findings shown in full; all 120 are in review.md (--all prints them here)." in flat
+    buf = io.StringIO()
+    print_report(Console(file=buf, width=100, color_system=None), many(), show_all=True)
+    out = buf.getvalue()
+    assert out.count("╭─") == 120 and "shown in full" not in out
+
+
 def test_terminal_estimate_says_the_price_tier() -> None:
     buf = io.StringIO()
     print_estimate(Console(file=buf, width=120, color_system=None),
