@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -47,6 +48,15 @@ def test_random_texts(tok: HFTokenizer) -> None:
         "  ", "\n", " \n", "\r\n", "ab", "12", "<think>", "<|EOT|>", "é", "中文", "\u00a0", "\u2028", "\u0301", "⋮",
     ]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 50))) for _ in range(6000)]
+    assert tok.count_batch(texts) == full(tok, texts)
+
+
+def test_every_short_string_over_one_character_of_each_class(tok: HFTokenizer) -> None:
+    """Every string of up to four characters, one character standing for each class the
+    pre-tokenizer tells apart (a control character, a letter, space, tab, CR, LF, a digit, punctuation,
+    a separator Python calls whitespace and V4 does not, non-ASCII, a space V4 knows)."""
+    alphabet = ["\x01", "a", " ", "\t", "\r", "\n", "5", "!", "\x1c", "é", "\u3000"]
+    texts = ["".join(p) for n in range(1, 5) for p in itertools.product(alphabet, repeat=n)]
     assert tok.count_batch(texts) == full(tok, texts)
 
 
