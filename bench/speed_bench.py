@@ -1,13 +1,17 @@
 """Speed of ``reviewer pack`` to an exact budget, beside ``repomix`` on the same tree, same run.
 
-    python bench/speed_bench.py PATH [--budget N] [--rounds 3] [--repomix BIN]
+    python bench/speed_bench.py PATH [PATH ...] [--budget N] [--rounds 5] [--repomix BIN]
 
-Each round runs, one after the other: reviewer cold (``--no-cache``), repomix (its own cold run:
-it keeps no cache), then reviewer warm (a cache filled by an earlier run, nothing changed) and
-reviewer warm after one file was edited (a copy of the tree is used for that). Reported: median
-wall time, peak memory of the whole process tree (the tool and every worker it starts, sampled
-from /proc every 20 ms, summed), and for reviewer the pack's exact total, recounted from the
-written file with the V4 tokenizer, against the budget. Not part of the test suite.
+Each round runs, one after the other (interleaved, so a busy machine weighs on both tools alike):
+reviewer cold with ``--no-cache``, repomix cold (its token-count cache in a new empty directory),
+reviewer cold with a new empty cache directory, repomix warm (its cache filled), reviewer warm (a
+cache filled by an earlier run, nothing changed) and reviewer warm after one file was edited (a
+copy of the tree is used for that). Reported per run kind: median, min and max wall time, median
+CPU time (user + system of the whole process tree), peak memory of the whole process tree (the
+tool and every worker it starts, summed) and the load average at the start; for reviewer, the
+median time of each stage of the packer (``--stats json``'s ``stages``; ``outside`` is start-up,
+imports and writing the file), and the pack's exact total, recounted from the written file with
+the V4 tokenizer, against the budget. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -17,127 +21,131 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def tree_rss_kb(root_pid: int) -> int:
-    """Sum of VmRSS over ``root_pid`` and all its descendants."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/status") as fh:
-                kb = next((int(line.split()[1]) for line in fh if line.startswith("VmRSS:")), 0)
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = kb
-    total, stack = 0, [root_pid]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import Measurement, measure
+from peer import repomix_command, repomix_env, repomix_version
 
 
-def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int, str]:
-    """(wall seconds, peak tree RSS MB, return code, stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    peak = 0
-    out_chunks: list[bytes] = []
-    import threading
-
-    reader = threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    while proc.poll() is None:
-        peak = max(peak, tree_rss_kb(proc.pid))
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    reader.join()
-    proc.stderr.read()  # type: ignore[union-attr]
-    return wall, peak / 1024, proc.returncode, b"".join(out_chunks).decode("utf-8", "replace")
-
-
-def reviewer(path: str, out: str, budget: int | None, cache_dir: str | None) -> list[str]:
+def reviewer(path: str, out: str, budget: int | None, cache: bool) -> list[str]:
     cmd = [sys.executable, "-m", "reviewer", "pack", path, "-o", out, "-q", "--stats", "json"]
     if budget:
         cmd += ["--budget", str(budget)]
-    if cache_dir is None:
+    if not cache:
         cmd.append("--no-cache")
     return cmd
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("path")
-    ap.add_argument("--budget", type=int, default=None, help="default: the 1M window minus the reserve")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repomix", default=os.environ.get("REPOMIX") or shutil.which("repomix") or "")
-    args = ap.parse_args()
-    path = str(Path(args.path).resolve())
+def bench_tree(path: str, args: argparse.Namespace, repomix: list[str] | None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="speed-bench-"))
-    cache = str(tmp / "cache")
-    env = {**os.environ, "REVIEWER_CACHE_DIR": cache}
+    try:
+        return _bench_tree(path, args, repomix, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench_tree(path: str, args: argparse.Namespace, repomix: list[str] | None, tmp: Path) -> int:
+    def env(cache: Path) -> dict[str, str]:
+        return {**os.environ, "REVIEWER_CACHE_DIR": str(cache)}
+
+    warm_cache = tmp / "cache"
     copy = tmp / "edited"
     shutil.copytree(path, copy, symlinks=True)
-    repomix = [args.repomix] if args.repomix else (["npx", "-y", "repomix"] if shutil.which("npx") else None)
-    # fill the caches (the warm runs read them; the cold runs are told not to)
-    run(reviewer(path, str(tmp / "w.xml"), args.budget, cache), env)
-    run(reviewer(str(copy), str(tmp / "e.xml"), args.budget, cache), env)
-    rows: dict[str, list[tuple[float, float]]] = {"cold": [], "repomix": [], "warm": [], "warm, one file edited": []}
-    stats = None
+    out = {k: str(tmp / f"{k}.xml") for k in ("nocache", "empty", "warm", "edited")}
+    # fill the caches the warm runs read (the cold runs are told not to, or get an empty one)
+    measure(reviewer(path, out["warm"], args.budget, True), env(warm_cache))
+    measure(reviewer(str(copy), out["edited"], args.budget, True), env(warm_cache))
+    if repomix:
+        measure([*repomix, path, "-o", str(tmp / "repomix.xml"), "--quiet"], repomix_env(tmp / "repomix-warm"))
+    rows: dict[str, list[Measurement]] = {k: [] for k in (
+        "reviewer cold --no-cache", "repomix cold", "reviewer cold, empty cache", "repomix warm",
+        "reviewer warm", "reviewer warm, 1 file edited")}
+    stats: dict[str, list[dict]] = {k: [] for k in rows}
     victim = next(p for p in sorted(copy.rglob("*.py")) if "test" not in p.name)
-    for r in range(args.rounds):
-        wall, rss, rc, out = run(reviewer(path, str(tmp / "c.xml"), args.budget, None), env)
-        if rc != 0:
-            print("reviewer failed", file=sys.stderr)
-            return 1
-        stats = json.loads(out)
-        rows["cold"].append((wall, rss))
+
+    def ours(kind: str, argv: list[str], cache: Path) -> bool:
+        m = measure(argv, env(cache))
+        if m.rc != 0:
+            print(f"reviewer failed ({kind}): {m.stderr[-500:]}", file=sys.stderr)
+            return False
+        rows[kind].append(m)
+        stats[kind].append(json.loads(m.stdout))
+        return True
+
+    def theirs(kind: str, cache: Path) -> None:
         if repomix:
-            wall, rss, rc, _ = run([*repomix, path, "-o", str(tmp / "repomix.xml"), "--quiet"])
-            if rc == 0:
-                rows["repomix"].append((wall, rss))
-        wall, rss, rc, _ = run(reviewer(path, str(tmp / "w.xml"), args.budget, cache), env)
-        rows["warm"].append((wall, rss))
+            m = measure([*repomix, path, "-o", str(tmp / "repomix.xml"), "--quiet"], repomix_env(cache))
+            if m.rc == 0:
+                rows[kind].append(m)
+
+    for r in range(args.rounds):
+        if not ours("reviewer cold --no-cache", reviewer(path, out["nocache"], args.budget, False), warm_cache):
+            return 1
+        theirs("repomix cold", tmp / f"repomix-cold-{r}")
+        if not ours("reviewer cold, empty cache", reviewer(path, out["empty"], args.budget, True), tmp / f"cold-{r}"):
+            return 1
+        shutil.rmtree(tmp / f"cold-{r}", ignore_errors=True)
+        theirs("repomix warm", tmp / "repomix-warm")
+        ours("reviewer warm", reviewer(path, out["warm"], args.budget, True), warm_cache)
         with victim.open("a", encoding="utf-8") as fh:
             fh.write(f"\n# edited in round {r}\n")
-        wall, rss, rc, _ = run(reviewer(str(copy), str(tmp / "e.xml"), args.budget, cache), env)
-        rows["warm, one file edited"].append((wall, rss))
+        ours("reviewer warm, 1 file edited", reviewer(str(copy), out["edited"], args.budget, True), warm_cache)
 
     from reviewer.pack.tokens import get_tokenizer
 
-    assert stats is not None
-    text = (tmp / "c.xml").read_text(encoding="utf-8")
-    recount = get_tokenizer(stats["tokenizer"]).count(text)
-    same = (tmp / "c.xml").read_bytes() == (tmp / "w.xml").read_bytes()
-    print(f"tree: {Path(path).name}  ({stats['files']['full']} whole, {stats['files']['outline']} outline, "
-          f"{stats['files']['listed']} listed; {stats['excluded_total']} excluded)")
-    print(f"pack: {stats['total_tokens']:,} tokens reported, {recount:,} recounted from the file, budget "
-          f"{stats['budget']:,} ({recount / stats['budget']:.2%}); cold and warm packs identical: {same}")
-    print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}, rounds: {args.rounds}")
-    print(f"{'run':<26}{'median wall s':>14}{'min':>8}{'max':>8}{'peak RSS MB (tree)':>20}")
+    last = stats["reviewer cold --no-cache"][-1]
+    text = Path(out["nocache"]).read_text(encoding="utf-8")
+    recount = get_tokenizer(last["tokenizer"]).count(text)
+    packs = {k: Path(out[k]).read_bytes() for k in ("nocache", "empty", "warm")}
+    same = packs["nocache"] == packs["empty"] == packs["warm"]
+    print(f"\n== {Path(path).name}  ({last['files']['full']} whole, {last['files']['outline']} outline, "
+          f"{last['files']['listed']} listed; {last['excluded_total']} excluded)")
+    print(f"pack: {last['total_tokens']:,} tokens reported, {recount:,} recounted from the file, budget "
+          f"{last['budget']:,} ({recount / last['budget']:.2%}); --no-cache, empty-cache and warm packs "
+          f"identical: {same}")
+    print(f"cpus: {os.cpu_count()}, rounds: {args.rounds}")
+    print(f"{'run':<30}{'median s':>9}{'min':>7}{'max':>7}{'cpu s':>7}{'peak RSS MB':>12}{'load':>6}")
     for name, vals in rows.items():
         if not vals:
-            print(f"{name:<26}{'not measured':>14}")
+            print(f"{name:<30}{'not measured':>14}")
             continue
-        walls = [w for w, _ in vals]
-        print(f"{name:<26}{statistics.median(walls):>14.2f}{min(walls):>8.2f}{max(walls):>8.2f}"
-              f"{max(r for _, r in vals):>20.0f}")
-    if rows["repomix"]:
-        ratio = statistics.median(w for w, _ in rows["cold"]) / statistics.median(w for w, _ in rows["repomix"])
-        print(f"cold reviewer / repomix: {ratio:.2f}x")
-    shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+        walls = [m.wall for m in vals]
+        print(f"{name:<30}{statistics.median(walls):>9.2f}{min(walls):>7.2f}{max(walls):>7.2f}"
+              f"{statistics.median(m.cpu for m in vals):>7.2f}{max(m.peak_rss_mb for m in vals):>12.0f}"
+              f"{statistics.median(m.load for m in vals):>6.2f}")
+    for ours_kind, peer_kind in (("reviewer cold --no-cache", "repomix cold"), ("reviewer cold, empty cache", "repomix cold"),
+                                 ("reviewer warm", "repomix warm")):
+        if rows[ours_kind] and rows[peer_kind]:
+            a = statistics.median(m.wall for m in rows[ours_kind])
+            b = statistics.median(m.wall for m in rows[peer_kind])
+            print(f"{ours_kind} / {peer_kind}: {a / b:.2f}x")
+    print("stages of the packer, median seconds (outside: start-up, imports, writing the pack)")
+    for kind, runs in stats.items():
+        if not runs:
+            continue
+        names = list(dict.fromkeys(n for s in runs for n in s.get("stages", {})))
+        cells = [f"{n} {statistics.median(s.get('stages', {}).get(n, 0.0) for s in runs):.2f}" for n in names]
+        outside = statistics.median(m.wall - s["seconds"] for m, s in zip(rows[kind], runs, strict=True))
+        print(f"  {kind}: " + ", ".join([*cells, f"outside {outside:.2f}"]))
+    return 0 if same and recount == last["total_tokens"] else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="+", metavar="PATH")
+    ap.add_argument("--budget", type=int, default=None, help="default: the 1M window minus the reserve")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--repomix", default=None, help="repomix binary (default: $REPOMIX, PATH, npx -y repomix)")
+    args = ap.parse_args()
+    repomix = repomix_command(args.repomix)
+    print(f"repomix: {repomix_version(repomix) if repomix else 'not found (not measured)'}")
+    status = 0
+    for path in args.paths:
+        status |= bench_tree(str(Path(path).resolve()), args, repomix)
+    return status
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def pack_stats(pack: Pack, elapsed: float, output: str | None) -> dict[str, Any]
         "notes": list(pack.notes),
         "output": output,
         "seconds": round(elapsed, 3),
+        "stages": dict(pack.stages),
     }
 
 

@@ -109,6 +109,7 @@ class Remote:
 
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._pending = False
+        self._lock = threading.Lock()  # one call at a time, whichever thread makes it
         try:
             self._worker: _Worker | None = _Worker()
             assert self._worker.proc.stdin is not None
@@ -121,8 +122,15 @@ class Remote:
     def alive(self) -> bool:
         return self._worker is not None and self._worker.alive
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
+    def ready(self) -> None:
+        """Wait for the first call's answer (what it loads is loaded); raises ``OSError`` when
+        the worker is gone."""
+        if not self._pending and self.alive:
+            return  # answered already (it is never pending again): no need to queue behind a call
+        with self._lock:
+            self._ready()
+
+    def _ready(self) -> _Worker:
         w = self._worker
         if w is None or not w.alive:
             raise OSError("worker not running")
@@ -131,13 +139,34 @@ class Remote:
                 assert w.proc.stdout is not None
                 read_frame(w.proc.stdout)
                 self._pending = False
-            return w.call(function_name(fn), [args])[0]
         except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
-            self.close()
+            self._close()
             raise OSError(f"worker failed: {exc}") from exc
+        return w
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in the worker; raises ``OSError`` when the worker is gone."""
+        with self._lock:
+            w = self._ready()
+            try:
+                return w.call(function_name(fn), [args])[0]
+            except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError) as exc:
+                self._close()
+                raise OSError(f"worker failed: {exc}") from exc
 
     def close(self) -> None:
         """Stop the worker; one still busy with its first call is killed, not waited for."""
+        with self._lock:
+            self._close()
+
+    def release(self) -> None:
+        """Tell the worker to exit, without waiting for it (``close()`` reaps it later); it can
+        take no more calls."""
+        with self._lock:
+            if self._worker is not None and self._worker.alive:
+                self._worker.hang_up(kill=self._pending)
+
+    def _close(self) -> None:
         if self._worker is not None:
             self._worker.close(kill=self._pending)
             self._worker = None
@@ -155,11 +184,25 @@ class WorkerPool:
         self.close()
 
     def close(self) -> None:
-        for w in self._workers:  # all told first, so they exit side by side
-            w.hang_up()
+        self.release()
         for w in self._workers:
             w.reap()
         self._workers = []
+
+    def release(self) -> None:
+        """Tell every worker to exit, all at once, without waiting for them: they exit while
+        this process goes on, and ``close()`` then finds them gone. A later ``map`` starts new
+        workers if it wants some."""
+        for w in self._workers:
+            if w.alive:
+                w.hang_up()
+
+    def parallel(self, total: int) -> bool:
+        """Whether ``map`` over jobs of ``total`` bytes runs in worker processes."""
+        return self._wanted(total) > 1 and total >= PARALLEL_BYTES
+
+    def _wanted(self, total: int) -> int:
+        return min(self.max_workers, max(1, total // _BYTES_PER_WORKER))
 
     def start(self, n: int) -> None:
         """Start up to ``n`` workers now (they take a moment to import)."""
@@ -184,9 +227,8 @@ class WorkerPool:
         total = sum(sizes)
         results: list[Any] = [None] * len(jobs)
         done_flags = [False] * len(jobs)
-        want = min(self.max_workers, max(1, total // _BYTES_PER_WORKER))
-        if want > 1 and total >= PARALLEL_BYTES:
-            self.start(want)
+        if self.parallel(total):
+            self.start(self._wanted(total))
             self._run(function_name(fn), jobs, sizes, results, done_flags, progress, label)
         todo = [i for i, ok in enumerate(done_flags) if not ok]
         for n, i in enumerate(todo, 1):

@@ -20,7 +20,8 @@ import os
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,8 @@ from typing import Any
 from reviewer.config import Settings
 from reviewer.index.indexer import INDEXER_VERSION
 from reviewer.index.model import Definition, FileIndex
+
+Timer = Callable[[str], AbstractContextManager[None]]  # ``Stopwatch.stage``: where the time goes
 
 _FILE = "index.sqlite3"
 _CHUNK = 500  # keys per SQL statement (SQLite's limit on bound parameters is 32766 or 999)
@@ -65,8 +68,11 @@ def default_cache_dir(settings: Settings) -> Path:
 class IndexCache:
     """Per-file index, token counts and other small records, keyed by content hash."""
 
-    def __init__(self, settings: Settings, *, tokenizer: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, tokenizer: str | None = None, timer: Timer | None = None
+    ) -> None:
         self.enabled = bool(settings.cache)
+        self._timer = timer
         self.tokenizer = tokenizer or settings.tokenizer
         self.max_bytes = max(1, settings.cache_max_mb) * 1024 * 1024
         self.note = ""  # why the cache is off, when it had to be turned off
@@ -124,11 +130,19 @@ class IndexCache:
                 self._db.close()
         self._db = None
 
+    def _timed(self) -> AbstractContextManager[None]:
+        return self._timer("cache") if self._timer is not None else nullcontext()
+
     def close(self) -> None:
         """Record which entries were used and keep the database within its size limit."""
-        db = self._db
-        if db is None:
+        if self._db is None:
             return
+        with self._timed():
+            self._close()
+
+    def _close(self) -> None:
+        db = self._db
+        assert db is not None
         try:
             now = int(time.time())
             used = sorted(self._used)
@@ -187,6 +201,11 @@ class IndexCache:
     def _get(self, keys: list[str]) -> dict[str, Any]:
         if self._db is None or not keys:
             return {}
+        with self._timed():
+            return self._select(keys)
+
+    def _select(self, keys: list[str]) -> dict[str, Any]:
+        assert self._db is not None
         out: dict[str, Any] = {}
         try:
             for i in range(0, len(keys), _CHUNK):
@@ -210,6 +229,11 @@ class IndexCache:
         rows = [(k, v, size, now) for k, v, size in items]
         if not rows:
             return
+        with self._timed():
+            self._insert(rows)
+
+    def _insert(self, rows: list[tuple[str, Any, int, int]]) -> None:
+        assert self._db is not None
         try:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO entries(key, value, size, used) VALUES (?, ?, ?, ?)", rows)

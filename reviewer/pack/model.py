@@ -54,6 +54,7 @@ class Pack:
     # the shown files in block order, each with where its block ends (relative to ``blocks[0]``)
     block_order: list[tuple[str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the user should know about this pack
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage of the packer
 
     def file(self, path: str) -> PackedFile | None:
         for f in self.files:

@@ -34,6 +34,7 @@ from reviewer.pack.order import History, order_files, read_history
 from reviewer.pack.prepare import Workbench, start_counter
 from reviewer.pack.rank import Ranking, rank_files
 from reviewer.pack.render import TREE_COLLAPSE, Renderer, get_renderer, render_tree
+from reviewer.pack.stages import Stopwatch
 from reviewer.repo.scan import ScanResult, scan
 
 Progress = Callable[[str, int, int], None]
@@ -67,14 +68,16 @@ def build_pack(
                                       progress=progress, notes=notes)
         if layered is not None:
             return layered
-    with IndexCache(settings) as cache, WorkerPool() as pool, ExitStack() as stack:
+    watch = Stopwatch()
+    with IndexCache(settings, timer=watch.stage) as cache, WorkerPool() as pool, ExitStack() as stack:
         counter = None
         if cache.is_empty() and pool.max_workers > 1 and _looks_big(root):
             # surely a cold run on a big tree: start the workers and the token counter now, while the scan reads
             counter = start_counter(settings)
             stack.callback(counter.close)
             pool.start(pool.max_workers)
-        scanned = scan(root, settings, progress)
+        with watch.stage("scan"):
+            scanned = scan(root, settings, progress)
         if not scanned.files:
             raise InputError(f"no text files to pack in {root}", hint=_why_empty(scanned))
         history_job = _Background(read_history, scanned.root, scanned.is_git) if history is None else None
@@ -82,49 +85,66 @@ def build_pack(
         budget = default_budget(settings)
         paths = [f.path for f in scanned.files]
         changed = changed_files(scanned.root, diff_base, scanned.is_git) if diff_base else None
-        bench = Workbench(scanned.files, settings, renderer, cache, pool, progress)
+        bench = Workbench(scanned.files, settings, renderer, cache, pool, progress, watch=watch)
         stack.callback(bench.close)
-        bench.preload_tokenizer(counter)
-        frame = _Frame(scanned, renderer, bench, budget)
-        # the same files, options and task as a run before: its choices stand (every choice is
-        # a function of these), only the blocks are read back
-        key = _run_key(scanned, settings, budget, diff_base, changed, query, trace)
-        ranking, selection, plans = _cached_run(cache, key, bench, frame, budget)
+        # a file read anew (not known from the stat cache) likely has no count in the cache yet
+        bench.preload_tokenizer(counter, likely=scanned.read > 0)
+        with watch.stage("render"):
+            frame = _Frame(scanned, renderer, bench, budget)
+        with watch.stage("fit"):
+            # the same files, options and task as a run before: its choices stand (every choice
+            # is a function of these), only the blocks are read back
+            key = _run_key(scanned, settings, budget, diff_base, changed, query, trace)
+            ranking, selection, plans = _cached_run(cache, key, bench, frame, budget)
         if selection is None:
-            tags = bench.load_tags()
-            focus = build_focus(scanned.root, paths, tags, diff_base=diff_base, query=query, trace=trace,
-                                is_git=scanned.is_git, changed=changed)
-            ranking = rank_files(paths, tags, focus)
-            if query or trace:
-                ranking = follow_imports(ranking, paths, lambda p: bench.files[p].text)
-            if query:
-                ranking = follow_messages(ranking, messages(query), lambda p: bench.files[p].text)
-            est_full, est_outline = bench.estimates()
-            if progress is not None:
-                progress("fit", 0, 1)
-            task = unit_task(focus, query)
-            plans = plan_definitions(paths, ranking, task, bench, est_full, est_outline,
-                                     budget - frame.estimate) if task else {}
-            small = small_matches(focus.lexical, est_full, budget - frame.estimate)
-            selection = fit_budget(paths, ranking, est_full, est_outline, lambda: budget - frame.exact(),
-                                   bench.costs, estimated_budget=budget - frame.estimate, units=plans, small=small)
-            plans = {p: plans[p].narrowed(selection.units[p]) for p in selection.units}
-            if progress is not None:
-                progress("fit", 1, 1)
+            with watch.stage("tags"):
+                tags = bench.load_tags()
+            with watch.stage("focus"):
+                focus = build_focus(scanned.root, paths, tags, diff_base=diff_base, query=query, trace=trace,
+                                    is_git=scanned.is_git, changed=changed)
+            with watch.stage("rank"):
+                ranking = rank_files(paths, tags, focus)
+                if query or trace:
+                    ranking = follow_imports(ranking, paths, lambda p: bench.files[p].text)
+                if query:
+                    ranking = follow_messages(ranking, messages(query), lambda p: bench.files[p].text)
+            with watch.stage("fit"):
+                est_full, est_outline = bench.estimates()
+                if progress is not None:
+                    progress("fit", 0, 1)
+                task = unit_task(focus, query)
+                plans = plan_definitions(paths, ranking, task, bench, est_full, est_outline,
+                                         budget - frame.estimate) if task else {}
+                small = small_matches(focus.lexical, est_full, budget - frame.estimate)
+                selection = fit_budget(paths, ranking, est_full, est_outline, lambda: budget - frame.exact(),
+                                       bench.costs, estimated_budget=budget - frame.estimate, units=plans,
+                                       small=small)
+                plans = {p: plans[p].narrowed(selection.units[p]) for p in selection.units}
+                if progress is not None:
+                    progress("fit", 1, 1)
             cache.put_json(_RUN, {key: {"ranking": ranking.to_json(), "tiers": {
                 p: t for p, t in selection.tiers.items() if t != "listed"}, "reasons": selection.reasons,
                 "units": {p: plan.to_json() for p, plan in plans.items()}}})
         assert ranking is not None
         fixed = frame.exact()
-        rendered = _settle(plans, selection, bench, budget - fixed)
+        with watch.stage("fit"):
+            rendered = _settle(plans, selection, bench, budget - fixed)
+        # every block is counted: the workers and the counting process exit while the rest is done
+        pool.release()
+        bench.release()
         shown = [p for p in paths if selection.tiers[p] != "listed"]
-        ordered = order_files(shown, history_job.result() if history_job else history,
-                              [p for p in ranking.focused if p in set(shown)], selection.costs)
-        parts = [rendered[p] if p in rendered else bench.blocks[(p, selection.tiers[p])][0] for p in ordered]
-        blocks = "".join(parts)
-        document = frame.header + blocks + frame.tree + frame.footer
-        files = _packed_files(paths, bench, ranking, selection, plans)
-        secrets = bench.secrets({p: selection.tiers[p] for p in shown}, {p: plan.shown_rows() for p, plan in plans.items()})
+        with watch.stage("order"):
+            ordered = order_files(shown, history_job.result() if history_job else history,
+                                  [p for p in ranking.focused if p in set(shown)], selection.costs)
+        with watch.stage("render"):
+            parts = [rendered[p] if p in rendered else bench.blocks[(p, selection.tiers[p])][0] for p in ordered]
+            blocks = "".join(parts)
+            document = frame.header + blocks + frame.tree + frame.footer
+            files = _packed_files(paths, bench, ranking, selection, plans)
+            secrets = bench.secrets({p: selection.tiers[p] for p in shown},
+                                    {p: plan.shown_rows() for p, plan in plans.items()})
+        watch.begin("close")  # workers reaped, the cache's use recorded
+    watch.end()
     return Pack(
         root=scanned.root.name or "repository",
         text=document,
@@ -138,6 +158,7 @@ def build_pack(
         blocks=(len(frame.header), len(frame.header) + len(blocks)),
         block_order=list(zip(ordered, itertools.accumulate(len(b) for b in parts), strict=True)),
         notes=notes,
+        stages=watch.report(),
     )
 
 

@@ -8,6 +8,7 @@ loaded only when a count is not in the cache (a warm run never loads it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from reviewer.config import Settings
@@ -21,6 +22,7 @@ from reviewer.index.tags import Tags, lexical_tags
 from reviewer.pack.jobs import count_tokens, prepare_file
 from reviewer.pack.model import SecretHit, Tier
 from reviewer.pack.render import Block, Renderer, body, number_lines
+from reviewer.pack.stages import Stopwatch
 from reviewer.pack.tokens import Tokenizer, get_tokenizer
 from reviewer.repo.scan import SourceFile
 from reviewer.repo.textio import count_lines
@@ -35,6 +37,7 @@ Progress = Callable[[str, int, int], None]
 _TOKENS_PER_CHAR = 0.30
 _TOKENS_PER_LINE = 2.2
 _FRAME_TOKENS = 40
+_PART_CHARS = 200_000  # redacted in this process and counted in the counting process part by part
 
 
 def _tags_to_json(t: Tags) -> dict[str, Any]:
@@ -62,8 +65,11 @@ class Workbench:
         cache: IndexCache,
         pool: WorkerPool,
         progress: Progress | None = None,
+        *,
+        watch: Stopwatch | None = None,
     ) -> None:
         self.files = {f.path: f for f in files}
+        self.watch = watch or Stopwatch()
         self.settings = settings
         self.renderer = renderer
         self.cache = cache
@@ -82,19 +88,36 @@ class Workbench:
         self.body_tokens: dict[tuple[str, Tier], int] = {}  # tokens of each block's body (its head states them)
         self._tokenizer: Tokenizer | None = None
         self._remote: Remote | None = None
+        self._sender: ThreadPoolExecutor | None = None  # hands counts to the counting process
         self.counted = 0  # texts counted with the tokenizer (cache misses)
+        self.counted_apart = 0  # of which in the counting process
 
     # -- tokenizer ------------------------------------------------------------------------------
 
-    def preload_tokenizer(self, counter: Remote | None = None) -> None:
-        """On a cold run, load the tokenizer in a process of its own while the workers index:
-        loading it here would hold this process's GIL for a second and starve them."""
+    def preload_tokenizer(self, counter: Remote | None = None, *, likely: bool = True) -> None:
+        """Load the tokenizer in a process of its own (``counter``, or one started now) while
+        this process and the workers go on: loading it here would hold this process's GIL for a
+        second and starve them. ``likely``: whether counts are likely to be missing from the
+        cache (some file's content was read anew), else nothing is started."""
         if counter is not None:
             self._remote = counter
-        elif self._tokenizer is None and self._remote is None and self.pool.max_workers > 1:
+        elif likely and self._tokenizer is None and self._remote is None and self.pool.max_workers > 1:
             self._remote = start_counter(self.settings)
 
+    def release(self) -> None:
+        """Nothing more will be counted: let the counting process exit while the pack is
+        rendered (``close()`` reaps it). A count asked for later is made in this process."""
+        self._stop_sender()
+        if self._remote is not None:
+            self._remote.release()
+
+    def _stop_sender(self) -> None:
+        if self._sender is not None:
+            self._sender.shutdown(wait=True)
+            self._sender = None
+
     def close(self) -> None:
+        self._stop_sender()
         if self._remote is not None:
             self._remote.close()
             self._remote = None
@@ -106,13 +129,42 @@ class Workbench:
         return self._tokenizer
 
     def _count(self, texts: list[str]) -> list[int]:
+        return self._count_later(texts)()
+
+    def _count_later(self, texts: list[str]) -> Callable[[], list[int]]:
+        """Start counting ``texts``; the call returned gives the counts. With a counting
+        process, the count runs there while this process goes on (preparing outlines, say);
+        otherwise it is made when the counts are asked for."""
         self.counted += len(texts)
-        if self._remote is not None and self._remote.alive:
+        remote = self._remote
+        if remote is None or not remote.alive:
+            return lambda: self._count_here(texts)
+        with self.watch.stage("tokenizer"):
             try:
-                return self._remote.call(count_tokens, self.settings.tokenizer, texts)
+                remote.ready()
             except OSError:
-                pass
-        return count_tokens(self.settings.tokenizer, texts)
+                return lambda: self._count_here(texts)
+        if self._sender is None:
+            self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="count")
+        future = self._sender.submit(remote.call, count_tokens, self.settings.tokenizer, texts)
+
+        def result() -> list[int]:
+            with self.watch.stage("count"):
+                try:
+                    counts: list[int] = future.result()
+                    self.counted_apart += len(texts)
+                    return counts
+                except OSError:
+                    pass
+            return self._count_here(texts)
+
+        return result
+
+    def _count_here(self, texts: list[str]) -> list[int]:
+        with self.watch.stage("tokenizer"):
+            get_tokenizer(self.settings.tokenizer)
+        with self.watch.stage("count"):
+            return count_tokens(self.settings.tokenizer, texts)
 
     @property
     def tokenizer_name(self) -> str:
@@ -212,8 +264,10 @@ class Workbench:
         if not jobs:
             return
         full, outl = set(need_text), set(need_outline)
-        args = [(p, self.files[p].text, p in full, p in outl, self.redact and p in outl) for p in jobs]
-        results = self.pool.map(prepare_file, args, [len(a[1]) for a in args], progress=self.progress, label="redact")
+        with self.watch.stage("prepare"):
+            args = [(p, self.files[p].text, p in full, p in outl, self.redact and p in outl) for p in jobs]
+            results = self.pool.map(prepare_file, args, [len(a[1]) for a in args], progress=self.progress,
+                                    label="redact")
         redactions: dict[str, Any] = {}
         outline_records: dict[str, Any] = {}
         indexes: dict[str, FileIndex] = {}
@@ -239,13 +293,44 @@ class Workbench:
 
     def costs(self, items: Sequence[tuple[str, Tier]]) -> dict[tuple[str, Tier], int]:
         """Exact tokens of each ``(path, tier)`` block as rendered; an outline that would show
-        the whole file (nothing elided) is not offered."""
+        the whole file (nothing elided) is not offered. Whole files are redacted first and
+        counted while the outlines are made."""
         items = [it for it in dict.fromkeys(items) if it[1] != "listed"]
-        self.prepare([p for p, t in items if t == "full"], index=[p for p, t in items if t == "outline"])
+        todo = [it for it in items if it not in self.blocks]
+        whole = [it for it in todo if it[1] == "full"]
+        outlined = [it for it in todo if it[1] == "outline"]
+        counting = []
+        for part in self._parts(whole):
+            self.prepare([p for p, _ in part])
+            counting.append(self._count_blocks(part))
+        self.prepare((), index=[p for p, _ in outlined])
+        counting.append(self._count_blocks(outlined))
+        for finish in counting:
+            finish()
+        return {it: self.blocks[it][1] for it in items if it in self.blocks}
+
+    def _parts(self, items: list[tuple[str, Tier]]) -> list[list[tuple[str, Tier]]]:
+        """``items`` in parts to prepare one after the other, so the counting process counts
+        one part while this process redacts the next; in one part when worker processes would
+        redact them (they are as quick as the counting) or when this process counts itself."""
+        size = sum(self.files[p].size for p, _ in items)
+        if self._remote is None or not self._remote.alive or self.pool.parallel(size):
+            return [items] if items else []
+        parts: list[list[tuple[str, Tier]]] = [[]]
+        filled = 0
+        for item in items:
+            if filled >= _PART_CHARS:
+                parts.append([])
+                filled = 0
+            parts[-1].append(item)
+            filled += self.files[item[0]].size
+        return parts
+
+    def _count_blocks(self, items: Sequence[tuple[str, Tier]]) -> Callable[[], None]:
+        """Render the bodies of prepared ``items`` and start counting those not in the cache;
+        the call returned finishes: it takes the counts, frames each block and keeps it."""
         blocks: list[tuple[tuple[str, Tier], Block, str]] = []
         for path, tier in items:
-            if (path, tier) in self.blocks:
-                continue
             if tier == "outline":
                 numbered = self.outlines.get(path)
                 if numbered is None or not any(n == 0 for n, _ in numbered):
@@ -254,15 +339,18 @@ class Workbench:
                 numbered = number_lines(self.texts[path])
             block = Block(path, tier, count_lines(self.files[path].text), numbered, language_for(path))
             blocks.append(((path, tier), block, body(block)))
-        if blocks:
-            keys = [f"{self._key(k[0])}:{k[1]}" for k, _, _ in blocks]
-            known = self.cache.get_counts(keys)
-            missing = [i for i, k in enumerate(keys) if k not in known]
+        if not blocks:
+            return lambda: None
+        keys = [f"{self._key(k[0])}:{k[1]}" for k, _, _ in blocks]
+        known = self.cache.get_counts(keys)
+        missing = [i for i, k in enumerate(keys) if k not in known]
+        counts = self._count_later([blocks[i][2] for i in missing]) if missing else list
+
+        def finish() -> None:
             if missing:
                 if self.progress is not None:
                     self.progress("count", 0, len(missing))
-                counts = self._count([blocks[i][2] for i in missing])
-                new = {keys[i]: n for i, n in zip(missing, counts, strict=True)}
+                new = {keys[i]: n for i, n in zip(missing, counts(), strict=True)}
                 self.cache.put_counts(new)
                 known.update(new)
                 if self.progress is not None:
@@ -275,7 +363,8 @@ class Workbench:
             for i, ((item, _, text), key) in enumerate(zip(blocks, keys, strict=True)):
                 self.blocks[item] = (heads[i] + text + tails[i], frames[i] + known[key])
                 self.body_tokens[item] = known[key]
-        return {it: self.blocks[it][1] for it in items if it in self.blocks}
+
+        return finish
 
     def frame_counts(self, heads: list[str], tails: list[str]) -> list[int]:
         """Tokens of each block's head plus tail, cached by their text."""

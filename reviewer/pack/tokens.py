@@ -49,6 +49,14 @@ class HFTokenizer:
         self._tok.no_truncation()
         self._tok.no_padding()
         self._lock = threading.Lock()
+        from reviewer.pack.fastcount import FastCounter
+
+        self._fast = FastCounter.for_tokenizer(self._tok, self._count_full)
+
+    @property
+    def fast_counting(self) -> bool:
+        """Whether ASCII text is counted without the full pipeline (``reviewer.pack.fastcount``)."""
+        return self._fast is not None
 
     def encode(self, text: str) -> list[int]:
         return list(self._tok.encode(text, add_special_tokens=False).ids)
@@ -57,6 +65,11 @@ class HFTokenizer:
         return self.count_batch([text])[0]
 
     def count_batch(self, texts: list[str]) -> list[int]:
+        if self._fast is not None:
+            return self._fast.count_batch(texts)
+        return self._count_full(texts)
+
+    def _count_full(self, texts: list[str]) -> list[int]:
         pieces: list[str] = []
         owners: list[int] = []
         for i, text in enumerate(texts):

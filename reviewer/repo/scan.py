@@ -54,6 +54,11 @@ class SourceFile:
         return self._text
 
     @property
+    def is_read(self) -> bool:
+        """Whether the text is in memory (read by the scan, or asked for since)."""
+        return self._text is not None
+
+    @property
     def lines(self) -> int:
         """Lines as editors number them."""
         if self._lines is None:
@@ -70,6 +75,7 @@ class ScanResult:
     is_git: bool
     files: list[SourceFile] = field(default_factory=list)
     excluded: list[Excluded] = field(default_factory=list)
+    read: int = 0  # files whose content this scan read (the others' came from the stat cache)
 
 
 def resolve_root(path: str | Path) -> Path:
@@ -106,6 +112,7 @@ def scan(root: Path, settings: Settings, progress: Progress | None = None) -> Sc
             item = _read(root, rel, settings.max_file_bytes, real_dirs, known)
             if isinstance(item, SourceFile):
                 result.files.append(item)
+                result.read += item.is_read
             else:
                 result.excluded.append(item)
         if progress is not None and (i % 64 == 0 or i == total):

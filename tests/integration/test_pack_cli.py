@@ -49,6 +49,11 @@ def test_pack_stats_json_total_is_exact_and_within_budget(make_repo: MakeRepo, t
     assert exact <= 6000
     assert stats["files"]["full"] + stats["files"]["listed"] + stats["files"]["outline"] == 31
     assert stats["files"]["listed"] > 0
+    # where the time went: each stage's own seconds, which add up to no more than the whole
+    stages = stats["stages"]
+    assert {"scan", "tags", "rank", "fit", "count"} <= set(stages)
+    assert all(v >= 0 for v in stages.values())
+    assert 0 < sum(stages.values()) <= stats["seconds"] + 0.01
 
 
 def test_two_runs_give_identical_bytes(make_repo: MakeRepo, tmp_path: Path) -> None:

@@ -188,29 +188,26 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
 
 
-def test_cli_explain_query_trace_and_errors(make_repo: MakeRepo, tmp_path: Path) -> None:
+def test_cli_explain_query_trace_and_errors(make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_repo(project())
     cache = ["--budget", "5000"]
     env_cache = str(tmp_path / "cache")
-    os.environ["REVIEWER_CACHE_DIR"] = env_cache
-    try:
-        proc = run("pack", str(root), *cache, "-o", str(tmp_path / "p.xml"), "--stats", "json", "--explain",
-                   "--query", "handler_7 is slow")
-        assert proc.returncode == 0, proc.stderr
-        data = json.loads(proc.stdout)
-        rows = {r["path"]: r for r in data["explain"]}
-        assert rows["pkg/mod_07.py"]["tier"] == "full" and rows["pkg/mod_07.py"]["rank"] == 1
-        assert len(rows) == sum(data["files"].values())
-        trace = tmp_path / "crash.txt"
-        trace.write_text('  File "/srv/pkg/mod_09.py", line 5, in handler_9\n', encoding="utf-8")
-        proc = run("pack", str(root), *cache, "-o", str(tmp_path / "p.xml"), "--trace", str(trace), "--explain")
-        assert proc.returncode == 0, proc.stderr
-        assert "Why each file" in proc.stderr and "trace frame (line 5, in handler_9)" in proc.stderr
-        for bad, message in ((["--diff", "nope"], "unknown revision"), (["--trace", str(tmp_path / "missing.txt")], "trace")):
-            proc = run("pack", str(root), "-o", str(tmp_path / "p.xml"), *bad)
-            assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
-    finally:
-        os.environ.pop("REVIEWER_CACHE_DIR", None)
+    monkeypatch.setenv("REVIEWER_CACHE_DIR", env_cache)
+    proc = run("pack", str(root), *cache, "-o", str(tmp_path / "p.xml"), "--stats", "json", "--explain",
+               "--query", "handler_7 is slow")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    rows = {r["path"]: r for r in data["explain"]}
+    assert rows["pkg/mod_07.py"]["tier"] == "full" and rows["pkg/mod_07.py"]["rank"] == 1
+    assert len(rows) == sum(data["files"].values())
+    trace = tmp_path / "crash.txt"
+    trace.write_text('  File "/srv/pkg/mod_09.py", line 5, in handler_9\n', encoding="utf-8")
+    proc = run("pack", str(root), *cache, "-o", str(tmp_path / "p.xml"), "--trace", str(trace), "--explain")
+    assert proc.returncode == 0, proc.stderr
+    assert "Why each file" in proc.stderr and "trace frame (line 5, in handler_9)" in proc.stderr
+    for bad, message in ((["--diff", "nope"], "unknown revision"), (["--trace", str(tmp_path / "missing.txt")], "trace")):
+        proc = run("pack", str(root), "-o", str(tmp_path / "p.xml"), *bad)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_tree_takes_a_bounded_share_of_a_small_budget(make_repo: MakeRepo, tmp_path: Path) -> None:
